@@ -1,0 +1,3 @@
+/* client.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

@@ -1,0 +1,3 @@
+/* kernel.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

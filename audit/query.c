@@ -1,0 +1,3 @@
+/* query.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

@@ -1,0 +1,3 @@
+/* recorder.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

@@ -1,0 +1,3 @@
+/* seals.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

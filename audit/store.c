@@ -1,0 +1,3 @@
+/* store.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

@@ -1,0 +1,3 @@
+/* verify.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

@@ -1,0 +1,3 @@
+/* wire.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

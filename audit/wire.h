@@ -1,0 +1,1 @@
+/* audit/wire.h — being written. */

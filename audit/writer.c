@@ -1,0 +1,3 @@
+/* writer.c — being written. */
+#include "config.h"
+#include "saferoom/audit.h"

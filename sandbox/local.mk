@@ -1,0 +1,1 @@
+# sandbox/: the per-project sandbox.  Depends only on audit.

@@ -1,0 +1,104 @@
+# tests/lib.sh — TAP helpers for saferoom's shell tests.  Source it:
+#   . "$SR_SRCDIR/tests/lib.sh"
+# Every check is one TAP line, so the tap-driver counts checks.
+# Tests that need root skip when not root; under CI (CI=true) they must run.
+
+: "${SR_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${SR_BUILDDIR:=$SR_SRCDIR}"
+SAFEROOMCTL="$SR_BUILDDIR/saferoomctl"
+AUDIT_WRITER="$SR_BUILDDIR/saferoom-audit-writer"
+export SR_SRCDIR SR_BUILDDIR SAFEROOMCTL AUDIT_WRITER
+
+_tap_n=0
+_tap_failed=0
+_tap_cleanups=""
+
+ok() { # ok COND-EXIT-STATUS DESCRIPTION
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		echo "not ok $_tap_n - $2"
+	fi
+}
+
+# check DESCRIPTION -- CMD...: one check that CMD exits 0.
+check() {
+	_d=$1; shift; [ "$1" = "--" ] && shift
+	"$@" >"$T/last.out" 2>"$T/last.err"
+	_rc=$?
+	ok $_rc "$_d"
+	[ $_rc -eq 0 ] || { sed 's/^/#   /' "$T/last.err" | head -n 20; }
+	return $_rc
+}
+
+# check_fails DESCRIPTION -- CMD...: CMD must exit non-zero with a one-line error.
+check_fails() {
+	_d=$1; shift; [ "$1" = "--" ] && shift
+	"$@" >"$T/last.out" 2>"$T/last.err"
+	_rc=$?
+	_lines=$(grep -c . "$T/last.err")
+	if [ $_rc -ne 0 ] && [ "$_lines" -eq 1 ]; then
+		ok 0 "$_d"
+	else
+		ok 1 "$_d"
+		echo "#   exit $_rc, stderr had $_lines lines:"
+		sed 's/^/#   /' "$T/last.err" | head -n 10
+	fi
+}
+
+diag() { echo "# $*"; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# Root is needed for namespaces, kernel audit, chown.  Skipping is allowed
+# only outside CI; under CI a skipped security test is a failure.
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		[ "${CI:-}" = true ] && bail "needs root, and CI=true forbids skipping"
+		skip_all "needs root"
+	fi
+}
+
+require_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	[ "${CI:-}" = true ] && bail "needs $1, and CI=true forbids skipping"
+	skip_all "needs $1"
+}
+
+on_exit() { _tap_cleanups="$*; $_tap_cleanups"; }
+
+_tap_finish() {
+	_rc=$?
+	eval "$_tap_cleanups" >/dev/null 2>&1
+	[ -n "${T:-}" ] && case "$T" in /tmp/sr-test-*) rm -rf "$T" ;; esac
+	if [ $_rc -ne 0 ] && [ $_tap_n -eq 0 ]; then exit $_rc; fi
+	echo "1..$_tap_n"
+	[ $_tap_failed -eq 0 ] && [ $_rc -eq 0 ]
+	exit $?
+}
+
+# A private scratch directory, removed at exit with everything registered by on_exit.
+T=$(mktemp -d /tmp/sr-test-XXXXXX) || bail "mktemp failed"
+trap _tap_finish EXIT
+trap 'exit 1' INT TERM
+
+# A minimal saferoom.conf in $T for a test: state in $T/state.
+make_conf() {
+	cat >"$T/saferoom.conf" <<CONF
+listen 127.0.0.1:${1:-2222}
+state_dir $T/state
+host_key $T/state/host_key
+audit_seal_interval ${2:-60}
+CONF
+	echo "$T/saferoom.conf"
+}

@@ -1,0 +1,5 @@
+# tests/: each area keeps its tests in its own fragment.
+include tests/local-audit-store.mk
+include tests/local-audit-writer.mk
+include tests/local-config-recorder.mk
+include tests/local-cli.mk
