@@ -4,7 +4,10 @@ libsrbroker_a_SOURCES = \
 	broker/config.c \
 	broker/verbs.c \
 	broker/verbs_audit.c \
+	broker/verbs_dataset.c \
 	broker/verbs_init.c \
+	broker/verbs_project.c \
+	broker/verbs_user.c \
 	include/saferoom/config.h \
 	include/saferoom/verbs.h
 libsrbroker_a_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) $(JSONC_CFLAGS) $(SQLITE_CFLAGS)

@@ -16,6 +16,19 @@ const struct sr_verb sr_verbs[] = {
 	  "audit replay SESSION\n"
 	  "audit export --format jsonl [--since TIME] [--until TIME]\n"
 	  "audit verify [--seal SEQ:HASH]... [--json]" },
+	{ "user", sr_verb_user,
+	  "user add NAME --role researcher|steward|auditor [--key FILE] [--expires DATE]\n"
+	  "user key add NAME FILE | user key remove NAME FINGERPRINT\n"
+	  "user lock NAME | user unlock NAME | user list [--json] | user show NAME [--json]\n"
+	  "user totp enable NAME | user totp disable NAME\n"
+	  "user check NAME [--project P] [--from ADDR] [--key FILE]" },
+	{ "dataset", sr_verb_dataset,
+	  "dataset add NAME PATH [--description TEXT] | dataset list [--json] | dataset show NAME [--json] | dataset reindex NAME" },
+	{ "project", sr_verb_project,
+	  "project add NAME --drb-ref REF --until DATE [--from DATE]\n"
+	  "project grant PROJECT DATASET [--from DATE] [--until DATE] | project revoke PROJECT DATASET\n"
+	  "project member add PROJECT USER [--from DATE] [--until DATE] | project member remove PROJECT USER\n"
+	  "project set NAME KEY VALUE | project list [--json] | project show NAME [--json]" },
 	{ NULL, NULL, NULL },
 };
 

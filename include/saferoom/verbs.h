@@ -51,6 +51,9 @@ struct sr_verb {
 /* Verb groups.  argv[0] is the group name ("audit"); argv[1] the sub-verb. */
 int sr_verb_init(struct sr_verb_ctx *ctx, int argc, char **argv);
 int sr_verb_audit(struct sr_verb_ctx *ctx, int argc, char **argv);
+int sr_verb_user(struct sr_verb_ctx *ctx, int argc, char **argv);
+int sr_verb_dataset(struct sr_verb_ctx *ctx, int argc, char **argv);
+int sr_verb_project(struct sr_verb_ctx *ctx, int argc, char **argv);
 
 /* The table of every group, NULL-terminated; used by saferoomctl and the SSH verbs. */
 extern const struct sr_verb sr_verbs[];
