@@ -37,7 +37,7 @@ sr_verb_error(struct sr_verb_ctx *ctx, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("saferoom: ", ctx->err);
+	fprintf(ctx->err, "%s: ", ctx->prog != NULL ? ctx->prog : "saferoom");
 	va_start(ap, fmt);
 	vfprintf(ctx->err, fmt, ap);
 	va_end(ap);

@@ -30,6 +30,7 @@ enum sr_role {
 };
 
 struct sr_verb_ctx {
+	const char *prog;       /* names the program in error messages */
 	const struct sr_config *cfg;
 	const char *actor;      /* the account asking: SUDO_USER or uid name, or the SSH user */
 	unsigned roles;         /* enum sr_role bits the actor holds */
@@ -58,7 +59,7 @@ int sr_verb_project(struct sr_verb_ctx *ctx, int argc, char **argv);
 /* The table of every group, NULL-terminated; used by saferoomctl and the SSH verbs. */
 extern const struct sr_verb sr_verbs[];
 
-/* Prints "saferoomctl: MSG" style errors on ctx->err; returns status. */
+/* Prints "PROG: MSG" on ctx->err as one line; returns status. */
 int sr_verb_error(struct sr_verb_ctx *ctx, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
