@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,52 +18,127 @@
 
 #include "saferoom/audit.h"
 
-static int
-digest_netstring(EVP_MD_CTX *md, const char *s)
-{
-	char len[32];
-	size_t n;
+/*
+ * The writer hashes every event on its hot path, so the digest context and
+ * the SHA-256 implementation are made once per thread and reused; a thread
+ * key frees them when a thread ends, so no thread leaves them behind.
+ */
+struct hash_state {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+};
 
-	if (s == NULL)
-		s = "";
-	n = strlen(s);
-	snprintf(len, sizeof(len), "%zu:", n);
-	if (EVP_DigestUpdate(md, len, strlen(len)) != 1 ||
-	    EVP_DigestUpdate(md, s, n) != 1 ||
+static pthread_key_t hash_key;
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_state_free(void *p)
+{
+	struct hash_state *st = p;
+
+	EVP_MD_CTX_free(st->ctx);
+	EVP_MD_free(st->md);
+	free(st);
+}
+
+static void
+hash_key_make(void)
+{
+	(void)pthread_key_create(&hash_key, hash_state_free);
+}
+
+static EVP_MD_CTX *
+hash_begin(void)
+{
+	struct hash_state *st;
+
+	if (pthread_once(&hash_once, hash_key_make) != 0)
+		return NULL;
+	st = pthread_getspecific(hash_key);
+	if (st == NULL) {
+		st = calloc(1, sizeof(*st));
+		if (st == NULL)
+			return NULL;
+		st->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		st->ctx = EVP_MD_CTX_new();
+		if (st->md == NULL || st->ctx == NULL || pthread_setspecific(hash_key, st) != 0) {
+			hash_state_free(st);
+			return NULL;
+		}
+	}
+	if (EVP_DigestInit_ex2(st->ctx, st->md, NULL) != 1)
+		return NULL;
+	return st->ctx;
+}
+
+/* Writes the decimal digits of v (v >= 0 or not) at p; returns the length. */
+static size_t
+format_decimal(char *p, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		p[i++] = '-';
+	while (n > 0)
+		p[i++] = tmp[--n];
+	return i;
+}
+
+/* Feeds the netstring "LEN:BYTES," of S (NULL is "") into the digest. */
+static int
+digest_netstring(EVP_MD_CTX *md, const char *s, size_t n)
+{
+	char len[24];
+	size_t l;
+
+	l = format_decimal(len, (int64_t)n);
+	len[l++] = ':';
+	if (EVP_DigestUpdate(md, len, l) != 1 ||
+	    (n > 0 && EVP_DigestUpdate(md, s, n) != 1) ||
 	    EVP_DigestUpdate(md, ",", 1) != 1)
 		return -1;
 	return 0;
+}
+
+static int
+digest_string(EVP_MD_CTX *md, const char *s)
+{
+	return digest_netstring(md, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+static int
+digest_number(EVP_MD_CTX *md, int64_t v)
+{
+	char num[24];
+
+	return digest_netstring(md, num, format_decimal(num, v));
 }
 
 int
 sr_audit_hash(const unsigned char prev[SR_AUDIT_HASH_LEN], const struct sr_audit_event *ev,
 	      unsigned char out[SR_AUDIT_HASH_LEN])
 {
-	char seq[32], t[32];
 	unsigned int outlen = 0;
 	EVP_MD_CTX *md;
-	int rc = -1;
 
-	snprintf(seq, sizeof(seq), "%" PRId64, ev->seq);
-	snprintf(t, sizeof(t), "%" PRId64, ev->time_ms);
-	md = EVP_MD_CTX_new();
-	if (md == NULL)
+	md = hash_begin();
+	if (md == NULL || EVP_DigestUpdate(md, prev, SR_AUDIT_HASH_LEN) != 1)
 		return -1;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(md, prev, SR_AUDIT_HASH_LEN) != 1)
-		goto out;
-	if (digest_netstring(md, seq) < 0 || digest_netstring(md, t) < 0 ||
-	    digest_netstring(md, ev->type) < 0 || digest_netstring(md, ev->user) < 0 ||
-	    digest_netstring(md, ev->project) < 0 || digest_netstring(md, ev->session) < 0 ||
-	    digest_netstring(md, ev->source) < 0 || digest_netstring(md, ev->datasets) < 0 ||
-	    digest_netstring(md, ev->details != NULL ? ev->details : "{}") < 0)
-		goto out;
+	if (digest_number(md, ev->seq) < 0 || digest_number(md, ev->time_ms) < 0 ||
+	    digest_string(md, ev->type) < 0 || digest_string(md, ev->user) < 0 ||
+	    digest_string(md, ev->project) < 0 || digest_string(md, ev->session) < 0 ||
+	    digest_string(md, ev->source) < 0 || digest_string(md, ev->datasets) < 0 ||
+	    digest_string(md, ev->details != NULL ? ev->details : "{}") < 0)
+		return -1;
 	if (EVP_DigestFinal_ex(md, out, &outlen) != 1 || outlen != SR_AUDIT_HASH_LEN)
-		goto out;
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	return rc;
+		return -1;
+	return 0;
 }
 
 void

@@ -1,3 +1,363 @@
-/* client.c — being written. */
+/*
+ * client.c — how producers hand events to the audit writer.
+ *
+ * A client is one SOCK_SEQPACKET connection to STATE_DIR/audit.sock.  Sends
+ * are pipelined: an ASYNC event is written to the socket and the call
+ * returns; a DURABLE event (or a flush) then waits for the writer's
+ * cumulative ack, which covers everything this client sent before it.  When
+ * the writer is slow the socket fills up and send() waits: that is the
+ * backpressure, and it is bounded by CLIENT_TIMEOUT_MS like every wait here,
+ * so that a stuck writer shows up as an error instead of a hung session.
+ *
+ * Once the writer has gone away or reported that it cannot write, the
+ * client is dead: every later call fails at once with the reason, because a
+ * producer that carried on would be working unrecorded.
+ *
+ * Local fallback (saferoomctl on a host where saferoomd is not running): the
+ * client opens the store in write mode itself, which takes audit.lock, so
+ * there is still exactly one writer; every send is then durable on return.
+ *
+ * A client is not shared between threads, nor used across fork().
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
 #include "saferoom/audit.h"
+#include "wire.h"
+
+/* Longest wait for the writer: connect handshake, a full socket, a durable ack. */
+#define CLIENT_TIMEOUT_MS 30000
+
+struct sr_audit_client {
+	int fd;                        /* -1 in local mode or once dead */
+	struct sr_audit_store *store;  /* local fallback only */
+	struct json_tokener *tok;
+	uint64_t sent_id;              /* id of the last event sent */
+	uint64_t acked_id;             /* the writer's last cumulative ack */
+	int64_t acked_seq;
+	int welcomed;                  /* the writer's first ack arrived */
+	int dead;
+	char why[SR_ERROR_MAX];        /* why it is dead */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	unsigned char buf[SR_WIRE_MSG_MAX];
+};
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Marks the client dead (the first reason wins) and fails with it. */
+static int __attribute__((format(printf, 3, 4)))
+kill_client(struct sr_audit_client *c, struct sr_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->dead) {
+		va_start(ap, fmt);
+		vsnprintf(c->why, sizeof(c->why), fmt, ap);
+		va_end(ap);
+		c->dead = 1;
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+	}
+	return sr_error_set(err, "%s", c->why);
+}
+
+/* One message from the writer: an ack moves acked_id, an error kills the client. */
+static int
+handle_message(struct sr_audit_client *c, const unsigned char *buf, size_t len,
+	       struct sr_error *err)
+{
+	struct sr_wire_msg msg;
+	const char *why;
+
+	if (sr_wire_decode(buf, len, &msg, &why) < 0)
+		return kill_client(c, err, "audit writer at %s: protocol error: %s", c->path, why);
+	if (msg.kind == SR_WIRE_ERROR)
+		return kill_client(c, err, "audit writer: %s", msg.reason);
+	if (msg.kind != SR_WIRE_ACK || msg.id < c->acked_id || msg.id > c->sent_id)
+		return kill_client(c, err, "audit writer at %s: protocol error: unexpected %s",
+				   c->path, msg.kind == SR_WIRE_ACK ? "ack" : "message");
+	c->acked_id = msg.id;
+	c->acked_seq = msg.seq;
+	c->welcomed = 1;
+	return 0;
+}
+
+/*
+ * Reads every message waiting (never blocks).  Returns 0, or -1 once the
+ * client is dead.  A writer that hung up may have left its reason queued:
+ * the kernel reports the reset (sk_err) before the queued messages, so after
+ * an error we read on, and the writer's own words win over "gone".
+ */
+static int
+read_messages(struct sr_audit_client *c, struct sr_error *err)
+{
+	unsigned char buf[SR_WIRE_HDR_LEN + SR_WIRE_REASON_MAX];
+	int first_errno = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n > (ssize_t)sizeof(buf))
+			return kill_client(c, err, "audit writer at %s: protocol error: "
+					   "message too long", c->path);
+		if (n > 0) {
+			if (handle_message(c, buf, (size_t)n, err) < 0)
+				return -1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && first_errno == 0) {
+			first_errno = errno;
+			continue;
+		}
+		break;
+	}
+	if (first_errno != 0)
+		return kill_client(c, err, "audit writer at %s is gone: %s", c->path,
+				   strerror(first_errno));
+	if (n < 0)
+		return 0;       /* EAGAIN: nothing more for now */
+	return kill_client(c, err, "audit writer at %s is gone", c->path);
+}
+
+/* Waits up to the deadline for events on the socket and handles what came. */
+static int
+wait_socket(struct sr_audit_client *c, short events, int64_t deadline, const char *what,
+	    struct sr_error *err)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = events | POLLIN };
+	int64_t left = deadline - monotonic_ms();
+	int rc;
+
+	if (left <= 0)
+		return kill_client(c, err, "audit writer at %s did not %s within %d s", c->path,
+				   what, CLIENT_TIMEOUT_MS / 1000);
+	rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+	if (rc < 0 && errno != EINTR)
+		return kill_client(c, err, "audit writer at %s: poll: %s", c->path,
+				   strerror(errno));
+	if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+		return read_messages(c, err);
+	return 0;
+}
+
+/* Waits until the writer's ack covers id. */
+static int
+wait_acked(struct sr_audit_client *c, uint64_t id, struct sr_error *err)
+{
+	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+
+	while (c->acked_id < id)
+		if (wait_socket(c, 0, deadline, "confirm the event durable", err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sends one message, waiting (bounded) while the socket is full. */
+static int
+send_message(struct sr_audit_client *c, const unsigned char *buf, size_t len,
+	     struct sr_error *err)
+{
+	int64_t deadline = 0;
+
+	for (;;) {
+		if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			int saved = errno;
+
+			/* Its last words, if it left any, say more than EPIPE. */
+			if (read_messages(c, err) < 0)
+				return -1;
+			return kill_client(c, err, "audit writer at %s is gone: %s", c->path,
+					   strerror(saved));
+		}
+		if (deadline == 0)
+			deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+		if (wait_socket(c, POLLOUT, deadline, "take an event", err) < 0)
+			return -1;
+	}
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+static int
+open_local(struct sr_audit_client *c, const char *state_dir, struct sr_error *err)
+{
+	/* 0: keep the retention recorded by saferoomd's writer. */
+	c->store = sr_audit_store_open(state_dir, SR_AUDIT_WRITE, 0, err);
+	return c->store != NULL ? 0 : -1;
+}
+
+/* Connects; returns 0, 1 when no writer listens there, or -1. */
+static int
+connect_writer(struct sr_audit_client *c, struct sr_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return sr_error_errno(err, "audit client: socket");
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		sr_error_errno(err, "no audit writer at %s", c->path);
+		close(c->fd);
+		c->fd = -1;
+		return 1;
+	}
+	return sr_error_errno(err, "audit writer at %s", c->path);
+}
+
+/* The writer greets every producer it lets in with an ack of nothing. */
+static int
+await_welcome(struct sr_audit_client *c, struct sr_error *err)
+{
+	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+	int flags = fcntl(c->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return sr_error_errno(err, "audit client: fcntl");
+	while (!c->welcomed)
+		if (wait_socket(c, 0, deadline, "let us in", err) < 0)
+			return -1;
+	return 0;
+}
+
+struct sr_audit_client *
+sr_audit_client_open(const char *state_dir, int local_fallback, struct sr_error *err)
+{
+	struct sr_audit_client *c;
+	int rc;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		sr_error_errno(err, "audit client");
+		return NULL;
+	}
+	c->fd = -1;
+	c->tok = sr_wire_tokener_new();
+	if (c->tok == NULL) {
+		sr_error_set(err, "audit client: out of memory");
+		goto out_free;
+	}
+	if ((size_t)snprintf(c->path, sizeof(c->path), "%s/%s", state_dir, SR_AUDIT_SOCK) >=
+	    sizeof(c->path)) {
+		sr_error_set(err, "%s/%s: path too long for a unix socket", state_dir,
+			     SR_AUDIT_SOCK);
+		goto out_free;
+	}
+	rc = connect_writer(c, err);
+	if (rc == 1 && local_fallback)
+		rc = open_local(c, state_dir, err);
+	else if (rc == 0)
+		rc = await_welcome(c, err);
+	if (rc != 0)
+		goto out_free;
+	return c;
+out_free:
+	sr_audit_client_free(c);
+	return NULL;
+}
+
+void
+sr_audit_client_free(struct sr_audit_client *c)
+{
+	if (c == NULL)
+		return;
+	/* Events already sent stay queued for the writer after we close. */
+	if (c->fd >= 0)
+		close(c->fd);
+	sr_audit_store_free(c->store);
+	if (c->tok != NULL)
+		json_tokener_free(c->tok);
+	free(c);
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+static int
+send_local(struct sr_audit_client *c, const struct sr_audit_event *ev, int64_t *seq_out,
+	   struct sr_error *err)
+{
+	struct sr_audit_event copy = *ev;
+
+	if (sr_audit_store_append(c->store, &copy, 1, err) < 0)
+		return -1;
+	if (seq_out != NULL)
+		*seq_out = copy.seq;
+	return 0;
+}
+
+int
+sr_audit_client_send(struct sr_audit_client *c, const struct sr_audit_event *ev,
+		     enum sr_audit_send_flags flags, int64_t *seq_out, struct sr_error *err)
+{
+	const char *why;
+	ssize_t len;
+
+	if (seq_out != NULL)
+		*seq_out = 0;
+	if (c->dead)
+		return sr_error_set(err, "%s", c->why);
+	if (sr_wire_check_event(c->tok, ev, &why) < 0)
+		return sr_error_set(err, "audit event %.64s: %s",
+				    ev->type != NULL ? ev->type : "(no type)", why);
+	if (c->store != NULL)
+		return send_local(c, ev, seq_out, err);
+	len = sr_wire_encode_event(c->buf, sizeof(c->buf),
+				   flags == SR_AUDIT_DURABLE ? SR_WIRE_F_DURABLE : 0,
+				   c->sent_id + 1, ev);
+	if (len < 0)
+		return sr_error_set(err, "audit event %.64s: larger than %d bytes", ev->type,
+				    SR_AUDIT_EVENT_MAX);
+	if (send_message(c, c->buf, (size_t)len, err) < 0)
+		return -1;
+	c->sent_id++;
+	if (flags != SR_AUDIT_DURABLE)
+		return 0;
+	if (wait_acked(c, c->sent_id, err) < 0)
+		return -1;
+	if (seq_out != NULL)
+		*seq_out = c->acked_seq;
+	return 0;
+}
+
+int
+sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
+{
+	unsigned char buf[SR_WIRE_HDR_LEN];
+
+	if (c->dead)
+		return sr_error_set(err, "%s", c->why);
+	if (c->store != NULL || c->acked_id == c->sent_id)
+		return 0;
+	if (send_message(c, buf, sr_wire_encode_sync(buf, c->sent_id), err) < 0)
+		return -1;
+	return wait_acked(c, c->sent_id, err);
+}

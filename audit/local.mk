@@ -8,6 +8,7 @@ libsraudit_a_SOURCES = \
 	audit/recorder.c \
 	audit/seals.c \
 	audit/store.c \
+	audit/store.h \
 	audit/verify.c \
 	audit/wire.c \
 	audit/wire.h \

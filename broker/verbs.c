@@ -20,15 +20,18 @@ const struct sr_verb sr_verbs[] = {
 	  "user add NAME --role researcher|steward|auditor [--key FILE] [--expires DATE]\n"
 	  "user key add NAME FILE | user key remove NAME FINGERPRINT\n"
 	  "user lock NAME | user unlock NAME | user list [--json] | user show NAME [--json]\n"
+	  "user set NAME expires DATE|never | user set NAME allow_from CIDR[,CIDR...]|any\n"
 	  "user totp enable NAME | user totp disable NAME\n"
-	  "user check NAME [--project P] [--from ADDR] [--key FILE]" },
+	  "user check NAME [--project P] [--from ADDR] [--key FILE] [--totp CODE] [--at TIME] [--json]" },
 	{ "dataset", sr_verb_dataset,
 	  "dataset add NAME PATH [--description TEXT] | dataset list [--json] | dataset show NAME [--json] | dataset reindex NAME" },
 	{ "project", sr_verb_project,
 	  "project add NAME --drb-ref REF --until DATE [--from DATE]\n"
 	  "project grant PROJECT DATASET [--from DATE] [--until DATE] | project revoke PROJECT DATASET\n"
 	  "project member add PROJECT USER [--from DATE] [--until DATE] | project member remove PROJECT USER\n"
-	  "project set NAME KEY VALUE | project list [--json] | project show NAME [--json]" },
+	  "project set NAME memory|pids|cpu|tmp_size|max_file_size|idle_timeout|max_session VALUE|default\n"
+	  "project set NAME allow_from CIDR[,CIDR...]|any | project set NAME drb_ref|from|until VALUE\n"
+	  "project list [--json] | project show NAME [--json]" },
 	{ NULL, NULL, NULL },
 };
 

@@ -9,7 +9,7 @@ libssh-dev libseccomp-dev libcap-dev libsqlite3-dev libaudit-dev libssl-dev
 libjson-c-dev liboath-dev libqrencode-dev"
 # Tests and the demo: the real tools saferoom is tested against.
 TEST="sqlite3 auditd asciinema openssh-client openssh-server putty-tools
-bubblewrap oathtool procps iproute2 util-linux python3 hyperfine"
+bubblewrap oathtool zbar-tools procps iproute2 util-linux python3 hyperfine"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo packaging/install-deps.sh)" >&2

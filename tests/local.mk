@@ -3,3 +3,4 @@ include tests/local-audit-store.mk
 include tests/local-audit-writer.mk
 include tests/local-config-recorder.mk
 include tests/local-cli.mk
+include tests/local-policy.mk

@@ -98,7 +98,9 @@ enum sr_audit_open_mode {
  * Opens STATE_DIR/audit.db.  In SR_AUDIT_WRITE mode the schema is created or
  * migrated and audit.lock is taken without waiting: a second writer fails.
  * retention_days (write mode only) is recorded in the db and enforced by a
- * trigger so that no event younger than it can be deleted.
+ * trigger so that no event younger than it can be deleted; 0 keeps the value
+ * already recorded (730 for a new db), a negative value is an error.  Events
+ * are also protected by a trigger against UPDATE: the table is append-only.
  */
 struct sr_audit_store *sr_audit_store_open(const char *state_dir, enum sr_audit_open_mode mode,
 					   int retention_days, struct sr_error *err);
@@ -127,7 +129,10 @@ struct sr_audit_filter {
 	int64_t after_seq;   /* only rows with seq > after_seq */
 };
 
-/* Called for each row in seq order; a non-zero return stops the walk and is returned. */
+/*
+ * Called for each row in seq order; a non-zero return stops the walk and is
+ * returned.  The row's strings are valid only while fn runs.
+ */
 typedef int (*sr_audit_row_fn)(const struct sr_audit_row *row, void *arg);
 
 int sr_audit_store_query(struct sr_audit_store *store, const struct sr_audit_filter *filter,
@@ -148,7 +153,10 @@ struct sr_audit_session {
 typedef int (*sr_audit_session_fn)(const struct sr_audit_session *s, void *arg);
 int sr_audit_store_sessions(struct sr_audit_store *store, const struct sr_audit_filter *filter,
 			    sr_audit_session_fn fn, void *arg, struct sr_error *err);
-/* Looks up one session; returns 1 found, 0 not found, -1 error.  Strings live until the next call. */
+/*
+ * Looks up one session; returns 1 found, 0 not found, -1 error.  As with
+ * every callback here, the strings are valid only while fn runs.
+ */
 int sr_audit_store_session(struct sr_audit_store *store, const char *session,
 			   sr_audit_session_fn fn, void *arg, struct sr_error *err);
 
@@ -227,12 +235,13 @@ struct sr_audit_writer_config {
 };
 
 /*
- * Runs the writer until SIGTERM or SIGINT (which the caller must leave
- * unblocked-by-default; the writer installs its own handlers): opens the
+ * Runs the writer until SIGTERM or SIGINT (the writer blocks both and takes
+ * them through a signalfd; the old mask is restored on return): opens the
  * store, binds STATE_DIR/audit.sock (mode 0600), serves producers, seals on
  * the interval and once more at shutdown.  If a commit fails the writer tells
  * every producer, stops accepting events and returns -1: fail closed.
- * ready_fd, when >= 0, gets one byte once the socket accepts connections.
+ * ready_fd, when >= 0, gets one byte once the socket accepts connections,
+ * and is then closed.
  */
 int sr_audit_writer_run(const struct sr_audit_writer_config *cfg, int ready_fd,
 			struct sr_error *err);
@@ -262,7 +271,7 @@ int sr_kaudit_session_end(struct sr_kaudit *k, const char *user, long uid, const
 			  const char *tty, const char *session, struct sr_error *err);   /* USER_END */
 int sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command,
 		      const char *tty, int success, struct sr_error *err);   /* USER_CMD */
-/* The seal of the chain head (a USER record, op=saferoom-seal). */
+/* The seal of the chain head: an AUDIT_TRUSTED_APP record "op=saferoom-seal seq=N hash=HEX". */
 int sr_kaudit_seal(struct sr_kaudit *k, int64_t seq, const char *hash_hex, struct sr_error *err);
 
 /* ---- recorder.c: asciicast v2 session recordings ------------------------- */
@@ -281,7 +290,10 @@ int sr_recorder_output(struct sr_recorder *rec, const void *buf, size_t len, str
 int sr_recorder_input(struct sr_recorder *rec, const void *buf, size_t len, struct sr_error *err);
 /* Records a terminal resize as an "r" event ("COLSxROWS"). */
 int sr_recorder_resize(struct sr_recorder *rec, int width, int height, struct sr_error *err);
-/* Flushes, fsyncs and closes; sha256 receives the finished file's hash. */
+/*
+ * Flushes, fsyncs and closes; sha256 receives the finished file's hash.
+ * Always frees REC, even on failure (like fclose): never sr_recorder_free() it after.
+ */
 int sr_recorder_close(struct sr_recorder *rec, unsigned char sha256[SR_AUDIT_HASH_LEN],
 		      struct sr_error *err);
 /* Frees without closing cleanly (after an error); NULL is a no-op. */

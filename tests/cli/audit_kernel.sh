@@ -1,0 +1,107 @@
+#!/bin/sh
+# audit_kernel.sh — saferoom's records reach the kernel audit log, where
+# `ausearch` finds them: USER_AUTH, USER_LOGIN, USER_START, USER_END,
+# USER_CMD through the bridge, and the writer's seal of the chain head.
+. "$SR_SRCDIR/tests/lib.sh"
+
+require_root
+require_tool auditd
+require_tool auditctl
+require_tool ausearch
+EMIT="$SR_BUILDDIR/tests/tools/kaudit-emit"
+PRODUCER="$SR_BUILDDIR/tests/tools/audit-producer"
+
+state=$("$EMIT" seal 1 0000000000000000000000000000000000000000000000000000000000000000 2>&1)
+[ "$state" = disabled ] && skip_all "this kernel has no audit support"
+[ "$state" = enabled ] || bail "kaudit-emit: $state"
+
+# auditd is one per machine: runs of this test from other build trees wait
+# their turn, or one would stop the auditd another is reading.
+require_tool flock
+exec 9>/tmp/saferoom-audit-kernel-test.lock
+flock -w 300 9 || bail "another audit_kernel.sh holds the lock"
+
+auditd_pid() { auditctl -s | awk '$1 == "pid" { print $2 }'; }
+
+# Use the running auditd; start one only if none runs, and then stop it and
+# put the kernel's audit switch back as it was.
+was_enabled=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
+if [ "$(auditd_pid)" = 0 ]; then
+	mkdir -p /var/log/audit
+	auditd || bail "could not start auditd"
+	on_exit 'auditctl --signal TERM; i=0; while [ "$(auditd_pid)" != 0 ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1)); done; auditctl -e '"$was_enabled"
+	i=0
+	while [ "$(auditd_pid)" = 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	diag "started auditd (pid $(auditd_pid))"
+fi
+[ "$(auditd_pid)" != 0 ] || bail "auditd is not running"
+auditctl -s | grep -q '^enabled [12]' || bail "kernel audit is disabled (auditctl -e 1)"
+on_exit 'for j in $(jobs -p); do kill -9 $j; done'
+
+# find TYPE PATTERN [-i]: waits (auditd writes asynchronously) for a record of
+# TYPE from the last minutes whose text matches the fixed string PATTERN.
+find_record() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		ausearch -m "$1" -ts recent $3 2>/dev/null | grep -F -- "$2" >"$T/found" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+u="srtest$$x$(date +%s)"
+
+check "USER_LOGIN through the bridge" -- "$EMIT" login "$u" 4321 10.9.8.7 ok
+find_record USER_LOGIN "acct=\"$u\""
+ok $? "ausearch finds the USER_LOGIN of $u"
+grep -q 'addr=10.9.8.7' "$T/found" && grep -q 'res=success' "$T/found" && grep -q ' id=4321 ' "$T/found"
+ok $? "with its address, uid and result"
+
+check "a failed USER_LOGIN" -- "$EMIT" login "${u}f" 4321 10.9.8.7 fail
+find_record USER_LOGIN "acct=\"${u}f\""
+ok $? "ausearch finds it"
+grep -q 'res=failed' "$T/found"
+ok $? "marked res=failed"
+
+check "USER_AUTH through the bridge" -- "$EMIT" auth "$u" 10.9.8.7 publickey ok
+find_record USER_AUTH "acct=\"$u\""
+ok $? "ausearch finds the USER_AUTH"
+grep -q 'method="publickey"' "$T/found"
+ok $? "naming the method"
+
+check "USER_START" -- "$EMIT" start "$u" 4321 10.9.8.7 "sess-$u"
+find_record USER_START "saferoom_session=\"sess-$u\""
+ok $? "ausearch finds the USER_START of the session"
+check "USER_END" -- "$EMIT" end "$u" 4321 10.9.8.7 "sess-$u"
+find_record USER_END "saferoom_session=\"sess-$u\""
+ok $? "ausearch finds the USER_END of the session"
+
+check "USER_CMD" -- "$EMIT" cmd "$u" "python3 analysis.py --cohort 7" ok
+find_record USER_CMD "cmd=python3 analysis.py --cohort 7" -i
+ok $? "ausearch -i finds the USER_CMD with its command line"
+
+# A user name cannot forge fields: it is hex-encoded, not pasted in.
+check "a hostile user name" -- "$EMIT" login "$u op=forged res=success" 1 10.9.8.7 fail
+hex=$(printf '%s' "$u op=forged res=success" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+find_record USER_LOGIN "acct=$hex"
+ok $? "is written hex-encoded"
+! grep -q 'op=forged' "$T/found"
+ok $? "and forges no field"
+
+# The writer seals its chain head into the kernel log too.
+S="$T/state"
+mkdir -m 0700 "$S"
+"$AUDIT_WRITER" -d "$S" 2>"$T/writer.err" &
+wpid=$!
+i=0
+while [ ! -S "$S/audit.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "events through the writer" -- "$PRODUCER" -d "$S" -n 25 -k 5 -t kseal
+kill -TERM "$wpid"
+wait "$wpid"
+ok $? "the writer shuts down cleanly"
+set -- $(tail -n 1 "$S/audit.seals")
+ok $([ "$1" = 25 ]; echo $?) "its final seal is of seq 25 ($1)"
+find_record TRUSTED_APP "op=saferoom-seal seq=$1 hash=$2"
+ok $? "ausearch finds the seal: seq $1 hash $2"
