@@ -102,3 +102,30 @@ audit_seal_interval ${2:-60}
 CONF
 	echo "$T/saferoom.conf"
 }
+
+# use_auditd: the kernel audit daemon, shared by every test that reads the
+# kernel audit log.  Tests take turns under one lock (held until the test
+# exits, on fd 9), so that none stops the auditd another is reading; the
+# test that started auditd stops it and puts the kernel's switch back.
+auditd_pid() { auditctl -s | awk '$1 == "pid" { print $2 }'; }
+use_auditd() {
+	require_tool auditd
+	require_tool auditctl
+	require_tool ausearch
+	require_tool flock
+	mkdir -p /run/lock
+	exec 9>/run/lock/saferoom-tests-auditd.lock
+	flock -w 300 9 || bail "another test holds the auditd lock"
+	_was_enabled=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
+	if [ "$(auditd_pid)" = 0 ]; then
+		mkdir -p /var/log/audit
+		auditd || bail "could not start auditd"
+		on_exit 'auditctl --signal TERM; _i=0; while [ "$(auditd_pid)" != 0 ] && [ $_i -lt 50 ]; do
+			sleep 0.1; _i=$((_i + 1)); done; auditctl -e '"$_was_enabled"
+		_i=0
+		while [ "$(auditd_pid)" = 0 ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+		diag "started auditd (pid $(auditd_pid))"
+	fi
+	[ "$(auditd_pid)" != 0 ] || bail "auditd is not running"
+	auditctl -s | grep -q '^enabled [12]' || bail "kernel audit is disabled (auditctl -e 1)"
+}

@@ -5,9 +5,6 @@
 . "$SR_SRCDIR/tests/lib.sh"
 
 require_root
-require_tool auditd
-require_tool auditctl
-require_tool ausearch
 EMIT="$SR_BUILDDIR/tests/tools/kaudit-emit"
 PRODUCER="$SR_BUILDDIR/tests/tools/audit-producer"
 
@@ -15,28 +12,7 @@ state=$("$EMIT" seal 1 000000000000000000000000000000000000000000000000000000000
 [ "$state" = disabled ] && skip_all "this kernel has no audit support"
 [ "$state" = enabled ] || bail "kaudit-emit: $state"
 
-# auditd is one per machine: runs of this test from other build trees wait
-# their turn, or one would stop the auditd another is reading.
-require_tool flock
-exec 9>/tmp/saferoom-audit-kernel-test.lock
-flock -w 300 9 || bail "another audit_kernel.sh holds the lock"
-
-auditd_pid() { auditctl -s | awk '$1 == "pid" { print $2 }'; }
-
-# Use the running auditd; start one only if none runs, and then stop it and
-# put the kernel's audit switch back as it was.
-was_enabled=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
-if [ "$(auditd_pid)" = 0 ]; then
-	mkdir -p /var/log/audit
-	auditd || bail "could not start auditd"
-	on_exit 'auditctl --signal TERM; i=0; while [ "$(auditd_pid)" != 0 ] && [ $i -lt 50 ]; do
-		sleep 0.1; i=$((i + 1)); done; auditctl -e '"$was_enabled"
-	i=0
-	while [ "$(auditd_pid)" = 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	diag "started auditd (pid $(auditd_pid))"
-fi
-[ "$(auditd_pid)" != 0 ] || bail "auditd is not running"
-auditctl -s | grep -q '^enabled [12]' || bail "kernel audit is disabled (auditctl -e 1)"
+use_auditd
 on_exit 'for j in $(jobs -p); do kill -9 $j; done'
 
 # find TYPE PATTERN [-i]: waits (auditd writes asynchronously) for a record of
