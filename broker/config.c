@@ -11,8 +11,9 @@
  * than its owner could rewrite is refused, because it decides who may reach
  * clinical data.
  *
- * This file depends on no other saferoom module, so that the unit tests and
- * every program can read the configuration without dragging in the rest.
+ * The sandbox limits are written in the units of `project set` and read by
+ * the policy module's parser, so that a default and a project's override can
+ * never be spelt differently.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "saferoom/config.h"
+#include "saferoom/policy.h"
 
 /* Longest line accepted, not counting its newline. */
 #define LINE_MAX_LEN 1024
@@ -38,11 +41,27 @@
 
 typedef int (*parse_fn)(struct sr_config *cfg, const char *value, struct sr_error *err);
 
+/*
+ * Most keywords are plain typed values and need no parser of their own: the
+ * kind says how to read the value and off where in struct sr_config it goes.
+ */
+enum kind {
+	K_CUSTOM,   /* parse() does it all */
+	K_INT,      /* int in [min, max] */
+	K_BOOL,     /* int, "yes" or "no" */
+	K_LIMIT,    /* int64_t in the units of `project set LIMIT`, above zero */
+	K_NAME,     /* a login name, char[SR_CONFIG_NAME_MAX] */
+};
+
 struct keyword {
 	const char *name;
 	parse_fn parse;
 	const char *def;   /* fed to parse when the file never names it; NULL: none */
 	int repeatable;
+	enum kind kind;
+	size_t off;
+	long min, max;     /* K_INT */
+	const char *limit; /* K_LIMIT: the project setting with the same units */
 };
 
 static int parse_listen(struct sr_config *cfg, const char *value, struct sr_error *err);
@@ -59,14 +78,47 @@ static int parse_gid_range(struct sr_config *cfg, const char *value, struct sr_e
  * derive_defaults() fills it in.  Keep packaging/saferoom.conf in step.
  */
 static const struct keyword keywords[] = {
-	{ "listen",               parse_listen,        "0.0.0.0:22",        1 },
-	{ "state_dir",            parse_state_dir,     "/var/lib/saferoom", 0 },
-	{ "host_key",             parse_host_key,      NULL,                0 },
-	{ "audit_seal_interval",  parse_seal_interval, "60",                0 },
-	{ "audit_retention_days", parse_retention,     "730",               0 },
-	{ "allow_from",           parse_allow_from,    NULL,                1 },
-	{ "uid_range",            parse_uid_range,     "60000-64999",       0 },
-	{ "gid_range",            parse_gid_range,     "60000-64999",       0 },
+#define CUSTOM(name, parse, def, repeatable) \
+	{ name, parse, def, repeatable, K_CUSTOM, 0, 0, 0, NULL }
+	CUSTOM("listen", parse_listen, "0.0.0.0:22", 1),
+	CUSTOM("state_dir", parse_state_dir, "/var/lib/saferoom", 0),
+	CUSTOM("host_key", parse_host_key, NULL, 0),
+	CUSTOM("audit_seal_interval", parse_seal_interval, "60", 0),
+	CUSTOM("audit_retention_days", parse_retention, "730", 0),
+	CUSTOM("allow_from", parse_allow_from, NULL, 1),
+	CUSTOM("uid_range", parse_uid_range, "60000-64999", 0),
+	CUSTOM("gid_range", parse_gid_range, "60000-64999", 0),
+#define INT(name, def, min, max) \
+	{ #name, NULL, def, 0, K_INT, offsetof(struct sr_config, name), min, max, NULL }
+#define BOOL(name, def) \
+	{ #name, NULL, def, 0, K_BOOL, offsetof(struct sr_config, name), 0, 1, NULL }
+#define LIMIT(name, def, unit_of) \
+	{ #name, NULL, def, 0, K_LIMIT, offsetof(struct sr_config, name), 0, 0, unit_of }
+	/* Admission: how long, how often, how many, as sshd's knobs. */
+	INT(login_grace_time,        "60",   1, 3600),
+	INT(max_auth_tries,          "6",    1, 100),
+	INT(max_startups,            "20",   1, 10000),
+	INT(max_connections,         "400",  1, 100000),
+	INT(auth_fail_window,        "300",  1, 86400),
+	INT(auth_fail_max_source,    "20",   1, 100000),
+	INT(auth_fail_max_user,      "10",   1, 100000),
+	INT(auth_fail_block,         "600",  1, 86400 * 7),
+	BOOL(totp_required,          "no"),
+	INT(policy_recheck_interval, "30",   1, 60),
+	{ "netchild_user", NULL, "saferoom", 0, K_NAME, offsetof(struct sr_config, netchild_user),
+	  0, 0, NULL },
+	/* Sandbox defaults; a project may override each (`project set`). */
+	LIMIT(sandbox_memory,        "4G",   "memory"),
+	LIMIT(sandbox_pids,          "512",  "pids"),
+	LIMIT(sandbox_cpu,           "200",  "cpu"),
+	LIMIT(sandbox_tmp_size,      "1G",   "tmp_size"),
+	LIMIT(sandbox_max_file_size, "8G",   "max_file_size"),
+	LIMIT(idle_timeout,          "1h",   "idle_timeout"),
+	LIMIT(max_session,           "12h",  "max_session"),
+#undef CUSTOM
+#undef INT
+#undef BOOL
+#undef LIMIT
 };
 #define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -461,6 +513,56 @@ out_close:
 	return data;
 }
 
+/* Login names as useradd takes them: the net child's user must look like one. */
+static int
+name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= SR_CONFIG_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Reads VALUE into the field KW names, by its kind. */
+static int
+parse_value(struct sr_config *cfg, const struct keyword *kw, const char *value,
+	    struct sr_error *err)
+{
+	char *field = (char *)cfg + kw->off;
+	int64_t v;
+
+	switch (kw->kind) {
+	case K_CUSTOM:
+		return kw->parse(cfg, value, err);
+	case K_INT:
+		return parse_int(value, kw->min, kw->max, (int *)(void *)field, err);
+	case K_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return sr_error_set(err, "\"%s\" is neither yes nor no", value);
+		*(int *)(void *)field = strcmp(value, "yes") == 0;
+		return 0;
+	case K_LIMIT:
+		if (sr_policy_limit_parse(kw->limit, value, &v, err) < 0)
+			return -1;
+		/* "default" means the configuration's value, so it cannot be one. */
+		if (v <= 0)
+			return sr_error_set(err, "\"%s\": give a value above zero", value);
+		*(int64_t *)(void *)field = v;
+		return 0;
+	case K_NAME:
+		if (!name_ok(value))
+			return sr_error_set(err, "\"%s\" is not a login name", value);
+		snprintf(field, SR_CONFIG_NAME_MAX, "%s", value);
+		return 0;
+	}
+	return sr_error_set(err, "keyword of unknown kind");
+}
+
 static const struct keyword *
 find_keyword(const char *name)
 {
@@ -542,7 +644,7 @@ parse_line(struct sr_config *cfg, char *line, unsigned int lineno, unsigned int 
 	k = (size_t)(kw - keywords);
 	if (first[k] != 0 && !kw->repeatable)
 		return sr_error_set(err, "%s given again (first on line %u)", kw->name, first[k]);
-	if (kw->parse(cfg, words[1], &why) < 0)
+	if (parse_value(cfg, kw, words[1], &why) < 0)
 		return sr_error_set(err, "bad %s: %s", kw->name, sr_error_msg(&why));
 	if (first[k] == 0)
 		first[k] = lineno;
@@ -591,7 +693,7 @@ apply_defaults(struct sr_config *cfg, const unsigned int first[], struct sr_erro
 	for (i = 0; i < N_KEYWORDS; i++) {
 		if (first[i] != 0 || keywords[i].def == NULL)
 			continue;
-		if (keywords[i].parse(cfg, keywords[i].def, &why) < 0)
+		if (parse_value(cfg, &keywords[i], keywords[i].def, &why) < 0)
 			return sr_error_set(err, "built-in default of %s: %s", keywords[i].name,
 					    why.msg);
 	}

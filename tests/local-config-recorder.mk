@@ -15,7 +15,7 @@ EXTRA_DIST += \
 
 # config.c depends on no other module: libsrbroker.a alone must link.
 tests_unit_test_config_SOURCES = tests/unit/test_config.c tests/unit/tap.h
-tests_unit_test_config_LDADD = libsrbroker.a
+tests_unit_test_config_LDADD = libsrbroker.a $(SR_POLICY_LIBS) $(SR_AUDIT_LIBS)
 
 tests_unit_test_recorder_SOURCES = tests/unit/test_recorder.c tests/unit/tap.h
 tests_unit_test_recorder_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCRYPTO_CFLAGS)

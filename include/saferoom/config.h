@@ -18,6 +18,7 @@
 #define SR_CONFIG_DEFAULT_PATH "/etc/saferoom/saferoom.conf"
 #define SR_CONFIG_MAX_LISTEN 8
 #define SR_CONFIG_MAX_ALLOW 64
+#define SR_CONFIG_NAME_MAX 33
 
 struct sr_listen {
 	char host[64];   /* numeric IPv4 or IPv6 address, no brackets */
@@ -44,6 +45,29 @@ struct sr_config {
 	size_t n_allow_from;             /* 0 means every source is allowed */
 	long uid_min, uid_max;           /* host uids given to researchers */
 	long gid_min, gid_max;           /* host gids given to projects */
+
+	/* Admission (saferoomd). */
+	int login_grace_time;            /* seconds to authenticate */
+	int max_auth_tries;              /* failed attempts per connection */
+	int max_startups;                /* connections not yet authenticated */
+	int max_connections;             /* connections in any state */
+	int auth_fail_window;            /* seconds over which failures count */
+	int auth_fail_max_source;        /* failures that block a source address */
+	int auth_fail_max_user;          /* failures that block a user name */
+	int auth_fail_block;             /* seconds a block lasts */
+	int totp_required;               /* every login needs a TOTP code */
+	int policy_recheck_interval;     /* seconds between re-decisions of a session */
+	char netchild_user[SR_CONFIG_NAME_MAX]; /* system user of the SSH-speaking child */
+
+	/* Sandbox defaults, in the units of `project set` (bytes, count,
+	 * percent of one CPU, seconds); a project may override each. */
+	int64_t sandbox_memory;
+	int64_t sandbox_pids;
+	int64_t sandbox_cpu;
+	int64_t sandbox_tmp_size;
+	int64_t sandbox_max_file_size;
+	int64_t idle_timeout;
+	int64_t max_session;
 };
 
 /*

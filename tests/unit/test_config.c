@@ -60,6 +60,24 @@ check_defaults(const struct sr_config *cfg, const char *what)
 	is_int(cfg->uid_max, 64999, "%s: uid_max", what);
 	is_int(cfg->gid_min, 60000, "%s: gid_min", what);
 	is_int(cfg->gid_max, 64999, "%s: gid_max", what);
+	is_int(cfg->login_grace_time, 60, "%s: login_grace_time", what);
+	is_int(cfg->max_auth_tries, 6, "%s: max_auth_tries", what);
+	is_int(cfg->max_startups, 20, "%s: max_startups", what);
+	is_int(cfg->max_connections, 400, "%s: max_connections", what);
+	is_int(cfg->auth_fail_window, 300, "%s: auth_fail_window", what);
+	is_int(cfg->auth_fail_max_source, 20, "%s: auth_fail_max_source", what);
+	is_int(cfg->auth_fail_max_user, 10, "%s: auth_fail_max_user", what);
+	is_int(cfg->auth_fail_block, 600, "%s: auth_fail_block", what);
+	is_int(cfg->totp_required, 0, "%s: totp_required", what);
+	is_int(cfg->policy_recheck_interval, 30, "%s: policy_recheck_interval", what);
+	is_str(cfg->netchild_user, "saferoom", "%s: netchild_user", what);
+	is_int(cfg->sandbox_memory, 4LL << 30, "%s: sandbox_memory", what);
+	is_int(cfg->sandbox_pids, 512, "%s: sandbox_pids", what);
+	is_int(cfg->sandbox_cpu, 200, "%s: sandbox_cpu", what);
+	is_int(cfg->sandbox_tmp_size, 1LL << 30, "%s: sandbox_tmp_size", what);
+	is_int(cfg->sandbox_max_file_size, 8LL << 30, "%s: sandbox_max_file_size", what);
+	is_int(cfg->idle_timeout, 3600, "%s: idle_timeout", what);
+	is_int(cfg->max_session, 12 * 3600, "%s: max_session", what);
 }
 
 static void
@@ -91,6 +109,14 @@ static const char every_keyword[] =
 	"allow_from 2001:DB8:0::/32\n"
 	"allow_from ::ffff:192.168.1.0/120\n"
 	"uid_range 1000-2147483646\n"
+	"login_grace_time 3600\n"
+	"max_auth_tries 1\n"
+	"totp_required yes\n"
+	"netchild_user sr-net_1\n"
+	"sandbox_memory 512M\n"
+	"sandbox_cpu 150\n"
+	"idle_timeout 30m\n"
+	"max_session 2d\n"
 	"gid_range 5000-5000";   /* no newline at the end */
 
 static void
@@ -122,6 +148,14 @@ test_every_keyword(void)
 	is_int(cfg->uid_max, 2147483646, "uid_max at its maximum");
 	is_int(cfg->gid_min, 5000, "gid range of one");
 	is_int(cfg->gid_max, 5000, "gid range of one, last line without newline");
+	is_int(cfg->login_grace_time, 3600, "login_grace_time at its maximum");
+	is_int(cfg->max_auth_tries, 1, "max_auth_tries at its minimum");
+	is_int(cfg->totp_required, 1, "totp_required yes");
+	is_str(cfg->netchild_user, "sr-net_1", "netchild_user");
+	is_int(cfg->sandbox_memory, 512LL << 20, "sandbox_memory with a suffix");
+	is_int(cfg->sandbox_cpu, 150, "sandbox_cpu in percent");
+	is_int(cfg->idle_timeout, 1800, "idle_timeout in minutes");
+	is_int(cfg->max_session, 2 * 86400, "max_session in days");
 	sr_config_free(cfg);
 }
 
@@ -198,6 +232,18 @@ static const struct bad_case bad_cases[] = {
 	{ "audit_seal_interval 18446744073709551676\n", 1, "out of range" },
 	{ "audit_retention_days 36501\n", 1, "out of range 1..36500" },
 	{ "audit_retention_days 0\n", 1, "out of range" },
+	{ "max_auth_tries 0\n", 1, "out of range 1..100" },
+	{ "policy_recheck_interval 61\n", 1, "out of range 1..60" },
+	{ "totp_required maybe\n", 1, "neither yes nor no" },
+	{ "totp_required YES\n", 1, "neither yes nor no" },
+	{ "netchild_user Root\n", 1, "not a login name" },
+	{ "netchild_user a/b\n", 1, "not a login name" },
+	{ "sandbox_memory lots\n", 1, "bad value" },
+	{ "sandbox_memory default\n", 1, "above zero" },
+	{ "sandbox_pids 0\n", 1, "above zero" },
+	{ "sandbox_cpu -1\n", 1, "bad value" },
+	{ "idle_timeout 5y\n", 1, "bad value" },
+	{ "max_session 1h\nmax_session 2h\n", 2, "given again" },
 	/* listen */
 	{ "listen 127.0.0.1\n", 1, "no :PORT" },
 	{ "listen 127.0.0.1:0\n", 1, "out of range 1..65535" },
