@@ -49,6 +49,7 @@ struct sr_audit_client {
 	uint64_t acked_id;             /* the writer's last cumulative ack */
 	int64_t acked_seq;
 	int welcomed;                  /* the writer's first ack arrived */
+	uint64_t received;             /* messages from the writer, a sign of life */
 	int dead;
 	char why[SR_ERROR_MAX];        /* why it is dead */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -100,6 +101,7 @@ handle_message(struct sr_audit_client *c, const unsigned char *buf, size_t len,
 	c->acked_id = msg.id;
 	c->acked_seq = msg.seq;
 	c->welcomed = 1;
+	c->received++;
 	return 0;
 }
 
@@ -360,4 +362,60 @@ sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
 	if (send_message(c, buf, sr_wire_encode_sync(buf, c->sent_id), err) < 0)
 		return -1;
 	return wait_acked(c, c->sent_id, err);
+}
+
+/* ---- pruning -------------------------------------------------------------------- */
+
+/*
+ * Waits until the writer's ack covers id.  A large prune takes the writer
+ * many chunks; it acks what it already had after each one, and each such
+ * sign of life restarts the timeout, so that only a silent writer fails it.
+ */
+static int
+wait_prune(struct sr_audit_client *c, uint64_t id, struct sr_error *err)
+{
+	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+	uint64_t seen = c->received;
+
+	while (c->acked_id < id) {
+		if (wait_socket(c, 0, deadline, "finish the prune", err) < 0)
+			return -1;
+		if (c->received != seen) {
+			seen = c->received;
+			deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+		}
+	}
+	return 0;
+}
+
+int
+sr_audit_client_prune(struct sr_audit_client *c, const struct sr_audit_event *who,
+		      int retention_days, int64_t *event_seq, struct sr_error *err)
+{
+	struct sr_audit_prune_result res;
+	ssize_t len;
+
+	*event_seq = 0;
+	if (c->dead)
+		return sr_error_set(err, "%s", c->why);
+	if (c->store != NULL) {
+		do {
+			if (sr_audit_store_prune(c->store, retention_days, who, &res, err) < 0)
+				return -1;
+			*event_seq = res.event_seq;
+		} while (res.remaining > 0);
+		return 0;
+	}
+	len = sr_wire_encode_prune(c->buf, sizeof(c->buf), c->sent_id + 1, who, retention_days);
+	if (len < 0)
+		return sr_error_set(err, "audit prune: request larger than %d bytes",
+				    SR_AUDIT_EVENT_MAX);
+	if (send_message(c, c->buf, (size_t)len, err) < 0)
+		return -1;
+	c->sent_id++;
+	/* The writer answers once the prune is committed: an ack, or its reason for refusing. */
+	if (wait_prune(c, c->sent_id, err) < 0)
+		return -1;
+	*event_seq = c->acked_seq;
+	return 0;
 }

@@ -4,9 +4,12 @@ libsraudit_a_SOURCES = \
 	audit/chain.c \
 	audit/client.c \
 	audit/kernel.c \
+	audit/prune.c \
 	audit/query.c \
 	audit/recorder.c \
+	audit/recording.c \
 	audit/seals.c \
+	audit/space.c \
 	audit/store.c \
 	audit/store.h \
 	audit/verify.c \
@@ -15,8 +18,10 @@ libsraudit_a_SOURCES = \
 	audit/writer.c \
 	include/saferoom/audit.h \
 	include/saferoom/error.h
-libsraudit_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBAUDIT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(JSONC_CFLAGS)
-SR_AUDIT_LIBS = libsraudit.a $(SQLITE_LIBS) $(LIBAUDIT_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS)
+libsraudit_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBAUDIT_CFLAGS) $(LIBCRYPTO_CFLAGS) \
+	$(JSONC_CFLAGS) $(ZLIB_CFLAGS)
+SR_AUDIT_LIBS = libsraudit.a $(SQLITE_LIBS) $(LIBAUDIT_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS) \
+	$(ZLIB_LIBS)
 
 # The single writer of audit.db; saferoomd starts it, tests start it directly.
 pkglibexec_PROGRAMS += saferoom-audit-writer

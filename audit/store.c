@@ -73,6 +73,17 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER events_append_only BEFORE UPDATE ON events"
 	" BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;"
 	"PRAGMA user_version = 1;",
+	/*
+	 * 2: where the chain starts once old events were pruned (audit/prune.c).
+	 * One row: the first kept seq, the prev_hash it links to, and the seq
+	 * of the audit.prune event that vouches for both.  Verify starts there.
+	 */
+	"CREATE TABLE prune_anchor ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" seq INTEGER NOT NULL,"
+	" prev_hash BLOB NOT NULL,"
+	" prune_seq INTEGER NOT NULL);"
+	"PRAGMA user_version = 2;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -136,6 +147,7 @@ migrate(struct sr_audit_store *store, struct sr_error *err)
 	if (version > SCHEMA_VERSION)
 		return sr_error_set(err, "audit.db: schema version %d is newer than this saferoom (%d)",
 				    version, SCHEMA_VERSION);
+	store->version = SCHEMA_VERSION;
 	for (; version < SCHEMA_VERSION; version++) {
 		if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(store->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK ||
@@ -314,6 +326,8 @@ open_reader(struct sr_audit_store *store, const char *path, struct sr_error *err
 	if (version > SCHEMA_VERSION)
 		return sr_error_set(err, "%s: schema version %d is newer than this saferoom (%d)",
 				    path, version, SCHEMA_VERSION);
+	/* A reader never migrates: an older trail is read as it is. */
+	store->version = version;
 	return 0;
 }
 
@@ -336,6 +350,8 @@ sr_audit_store_open(const char *state_dir, enum sr_audit_open_mode mode, int ret
 	}
 	store->mode = mode;
 	store->lock_fd = -1;
+	/* Kept for prune, which removes recordings beside the db. */
+	snprintf(store->state_dir, sizeof(store->state_dir), "%s", state_dir);
 	if (mode == SR_AUDIT_WRITE)
 		rc = open_writer(store, state_dir, path, retention_days, err);
 	else
@@ -462,8 +478,8 @@ insert_event(struct sr_audit_store *store, const struct sr_audit_event *ev,
 	return step_done(store, st, err, "audit.db: appending an event");
 }
 
-static void
-rollback(struct sr_audit_store *store)
+void
+sr_audit_txn_rollback(struct sr_audit_store *store)
 {
 	sqlite3_clear_bindings(store->insert);
 	if (!sqlite3_get_autocommit(store->db))
@@ -471,11 +487,65 @@ rollback(struct sr_audit_store *store)
 }
 
 int
+sr_audit_txn_begin(struct sr_audit_store *store, struct sr_error *err)
+{
+	if (store->mode != SR_AUDIT_WRITE)
+		return sr_error_set(err, "audit.db is open read-only");
+	return step_done(store, store->begin, err, "audit.db: beginning a transaction");
+}
+
+int
+sr_audit_txn_commit(struct sr_audit_store *store, struct sr_error *err)
+{
+	sqlite3_clear_bindings(store->insert);
+	return step_done(store, store->commit, err, "audit.db: committing");
+}
+
+void
+sr_audit_store_get_head(const struct sr_audit_store *store, struct sr_audit_head *head)
+{
+	head->seq = store->head_seq;
+	head->time_ms = store->head_time;
+	memcpy(head->hash, store->head_hash, SR_AUDIT_HASH_LEN);
+}
+
+void
+sr_audit_store_set_head(struct sr_audit_store *store, const struct sr_audit_head *head)
+{
+	store->head_seq = head->seq;
+	store->head_time = head->time_ms;
+	memcpy(store->head_hash, head->hash, SR_AUDIT_HASH_LEN);
+}
+
+int
+sr_audit_store_chain(struct sr_audit_store *store, struct sr_audit_event *evs, size_t n,
+		     struct sr_audit_head *head, struct sr_error *err)
+{
+	unsigned char hash[SR_AUDIT_HASH_LEN];
+	int64_t now;
+	size_t i;
+
+	/* The trail's clock never runs backwards, even when the host's does. */
+	now = sr_audit_now_ms();
+	if (now < head->time_ms)
+		now = head->time_ms;
+	for (i = 0; i < n; i++) {
+		evs[i].seq = head->seq + 1;
+		evs[i].time_ms = now;
+		if (insert_event(store, &evs[i], head->hash, hash, err) < 0)
+			return -1;
+		head->seq++;
+		memcpy(head->hash, hash, SR_AUDIT_HASH_LEN);
+	}
+	head->time_ms = now;
+	return 0;
+}
+
+int
 sr_audit_store_append(struct sr_audit_store *store, struct sr_audit_event *evs, size_t n,
 		      struct sr_error *err)
 {
-	unsigned char prev[SR_AUDIT_HASH_LEN], hash[SR_AUDIT_HASH_LEN];
-	int64_t seq = store->head_seq, now;
+	struct sr_audit_head head;
 	size_t i;
 
 	if (store->mode != SR_AUDIT_WRITE)
@@ -485,29 +555,17 @@ sr_audit_store_append(struct sr_audit_store *store, struct sr_audit_event *evs, 
 			return -1;
 	if (n == 0)
 		return 0;
-	/* The trail's clock never runs backwards, even when the host's does. */
-	now = sr_audit_now_ms();
-	if (now < store->head_time)
-		now = store->head_time;
-	if (step_done(store, store->begin, err, "audit.db: beginning a transaction") < 0)
+	if (sr_audit_txn_begin(store, err) < 0)
 		return -1;
-	memcpy(prev, store->head_hash, SR_AUDIT_HASH_LEN);
-	for (i = 0; i < n; i++) {
-		evs[i].seq = ++seq;
-		evs[i].time_ms = now;
-		if (insert_event(store, &evs[i], prev, hash, err) < 0)
-			goto out_rollback;
-		memcpy(prev, hash, SR_AUDIT_HASH_LEN);
-	}
-	sqlite3_clear_bindings(store->insert);
-	if (step_done(store, store->commit, err, "audit.db: committing") < 0)
+	sr_audit_store_get_head(store, &head);
+	if (sr_audit_store_chain(store, evs, n, &head, err) < 0 ||
+	    sr_audit_txn_commit(store, err) < 0)
 		goto out_rollback;
-	store->head_seq = seq;
-	store->head_time = now;
-	memcpy(store->head_hash, prev, SR_AUDIT_HASH_LEN);
+	/* Only a committed batch moves the head. */
+	sr_audit_store_set_head(store, &head);
 	return 0;
 out_rollback:
-	rollback(store);
+	sr_audit_txn_rollback(store);
 	return -1;
 }
 

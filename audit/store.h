@@ -8,6 +8,8 @@
 #ifndef SAFEROOM_AUDIT_STORE_H
 #define SAFEROOM_AUDIT_STORE_H
 
+#include <limits.h>
+
 #include <sqlite3.h>
 
 #include "saferoom/audit.h"
@@ -19,6 +21,8 @@
 struct sr_audit_store {
 	sqlite3 *db;
 	enum sr_audit_open_mode mode;
+	int version;                 /* schema version (PRAGMA user_version) */
+	char state_dir[PATH_MAX];    /* where audit.db and recordings/ live */
 	int lock_fd;                 /* audit.lock, held for the writer's lifetime */
 	struct json_tokener *tok;    /* reused to check details cheaply */
 	sqlite3_stmt *begin;
@@ -30,6 +34,40 @@ struct sr_audit_store {
 	int64_t head_time;
 	unsigned char head_hash[SR_AUDIT_HASH_LEN];
 };
+
+/* A chain head: the last row's seq, time and hash (zeros on an empty trail). */
+struct sr_audit_head {
+	int64_t seq;
+	int64_t time_ms;
+	unsigned char hash[SR_AUDIT_HASH_LEN];
+};
+
+/*
+ * Transactions of the writer, for work that must append and change other
+ * rows atomically (prune).  Between begin and commit, sr_audit_store_chain()
+ * appends evs onto *head (a copy of the store's, from get_head) with the
+ * same rules as sr_audit_store_append(), which is begin + chain + commit;
+ * only after a successful commit may the caller set_head() it.  Events are
+ * not checked here: the caller builds them.
+ */
+int sr_audit_txn_begin(struct sr_audit_store *store, struct sr_error *err);
+int sr_audit_txn_commit(struct sr_audit_store *store, struct sr_error *err);
+void sr_audit_txn_rollback(struct sr_audit_store *store);
+void sr_audit_store_get_head(const struct sr_audit_store *store, struct sr_audit_head *head);
+void sr_audit_store_set_head(struct sr_audit_store *store, const struct sr_audit_head *head);
+int sr_audit_store_chain(struct sr_audit_store *store, struct sr_audit_event *evs, size_t n,
+			 struct sr_audit_head *head, struct sr_error *err);
+
+/* Where a pruned chain starts (prune.c). */
+struct sr_audit_anchor {
+	int64_t seq;                              /* the first kept row */
+	unsigned char prev_hash[SR_AUDIT_HASH_LEN]; /* what that row links to */
+	int64_t prune_seq;                        /* the audit.prune event naming both */
+};
+
+/* Returns 1 with the anchor, 0 when the trail was never pruned (a zeroed), or -1. */
+int sr_audit_anchor_read(struct sr_audit_store *store, struct sr_audit_anchor *a,
+			 struct sr_error *err);
 
 /*
  * Decodes the current row of a statement selecting SR_AUDIT_ROW_COLUMNS.

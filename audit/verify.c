@@ -15,6 +15,12 @@
  * other seal, which catches a rewrite that recomputed the hashes but left
  * the seal events' contents alone.
  *
+ * A pruned trail (prune.c) starts at its anchor instead of seq 1: the first
+ * kept seq and the prev_hash it links to.  The anchor sits in the db, where
+ * an attacker could move it after deleting more rows, so it counts only if
+ * the last audit.prune event of the chain names exactly it; seals of pruned
+ * seqs name rows that are rightly gone and are skipped.
+ *
  * The walk stops at the first problem and names its seq: everything from
  * there on is unproven.
  */
@@ -36,9 +42,14 @@ struct walk {
 	const struct sr_audit_seal *seals;  /* sorted by seq */
 	size_t n_seals;
 	size_t next_seal;                   /* first seal not yet matched to a row */
+	int64_t start_seq;                  /* 1, or the prune anchor */
 	int64_t expect_seq;
 	int64_t prev_time;
 	unsigned char prev[SR_AUDIT_HASH_LEN];
+	/* The last audit.prune event walked and the start it names. */
+	int64_t prune_seq;
+	int64_t prune_first;
+	unsigned char prune_prev[SR_AUDIT_HASH_LEN];
 };
 
 /* Records the first bad seq and why; returns 1 so that the walk stops there. */
@@ -102,6 +113,9 @@ check_chain_seal(struct walk *w, const struct sr_audit_row *row)
 	if (strcmp(row->ev.type, "audit.seal") != 0 ||
 	    parse_chain_seal(row->ev.details, &seal) < 0 || seal.seq < 1 || seal.seq >= seq)
 		return 0;
+	/* The row it sealed was pruned: nothing is left to compare. */
+	if (seal.seq < w->start_seq)
+		return 0;
 	sqlite3_bind_int64(w->hash_of, 1, seal.seq);
 	rc = sqlite3_step(w->hash_of);
 	same = rc == SQLITE_ROW && sqlite3_column_bytes(w->hash_of, 0) == SR_AUDIT_HASH_LEN &&
@@ -117,6 +131,47 @@ check_chain_seal(struct walk *w, const struct sr_audit_row *row)
 	return 0;
 }
 
+/*
+ * Notes an audit.prune event's {"first_seq":A,"first_prev_hash":"P"}: the
+ * last one walked must name the anchor.  One that does not parse names
+ * nothing, which matches no anchor.
+ */
+static void
+note_prune(struct walk *w, const struct sr_audit_row *row)
+{
+	json_object *o, *first, *prev;
+
+	if (strcmp(row->ev.type, "audit.prune") != 0)
+		return;
+	w->prune_seq = row->ev.seq;
+	w->prune_first = 0;
+	memset(w->prune_prev, 0, SR_AUDIT_HASH_LEN);
+	o = json_tokener_parse(row->ev.details);
+	if (o != NULL && json_object_object_get_ex(o, "first_seq", &first) &&
+	    json_object_object_get_ex(o, "first_prev_hash", &prev) &&
+	    json_object_is_type(first, json_type_int) && json_object_is_type(prev, json_type_string) &&
+	    sr_audit_unhex(json_object_get_string(prev), w->prune_prev) == 0)
+		w->prune_first = json_object_get_int64(first);
+	json_object_put(o);
+}
+
+/* After the walk: the anchor the walk started from is the one the last prune named. */
+static int
+check_anchor(struct walk *w, const struct sr_audit_anchor *a, int have_anchor)
+{
+	if (!have_anchor && w->prune_seq == 0)
+		return 0;
+	if (!have_anchor)
+		return tampered(w, w->prune_seq, "the audit.prune event at seq %lld has no prune"
+				" anchor in the db (removed)", (long long)w->prune_seq);
+	if (w->prune_seq != a->prune_seq || w->prune_first != a->seq ||
+	    memcmp(w->prune_prev, a->prev_hash, SR_AUDIT_HASH_LEN) != 0)
+		return tampered(w, a->seq, "the trail starts at seq %lld, but the last audit.prune"
+				" event (seq %lld) does not name that start: rows deleted or the"
+				" prune anchor moved", (long long)a->seq, (long long)w->prune_seq);
+	return 0;
+}
+
 static int
 check_row(const struct sr_audit_row *row, void *arg)
 {
@@ -128,7 +183,7 @@ check_row(const struct sr_audit_row *row, void *arg)
 	if (seq > w->expect_seq)
 		return tampered(w, w->expect_seq, "seq %lld is missing (deleted)",
 				(long long)w->expect_seq);
-	/* Rows come in seq order, so this is a row numbered below 1. */
+	/* Rows come in seq order, so this is a row numbered below the start. */
 	if (seq < w->expect_seq)
 		return tampered(w, w->expect_seq, "a row numbered %lld precedes it (inserted)",
 				(long long)seq);
@@ -147,6 +202,7 @@ check_row(const struct sr_audit_row *row, void *arg)
 	rc = check_chain_seal(w, row);
 	if (rc != 0)
 		return rc;
+	note_prune(w, row);
 	memcpy(w->prev, hash, SR_AUDIT_HASH_LEN);
 	w->prev_time = row->ev.time_ms;
 	w->expect_seq = seq + 1;
@@ -198,11 +254,24 @@ sr_audit_verify(struct sr_audit_store *store, const char *state_dir,
 		const struct sr_audit_seal *seals, size_t n_seals,
 		struct sr_audit_verify_result *result, struct sr_error *err)
 {
-	struct walk w = { .res = result, .err = err, .expect_seq = 1 };
+	struct walk w = { .res = result, .err = err, .start_seq = 1 };
 	struct sr_audit_seal *all = NULL;
-	int rc;
+	struct sr_audit_anchor anchor;
+	int rc, have_anchor;
 
 	memset(result, 0, sizeof(*result));
+	have_anchor = sr_audit_anchor_read(store, &anchor, err);
+	if (have_anchor < 0)
+		return -1;
+	if (have_anchor) {
+		w.start_seq = anchor.seq;
+		memcpy(w.prev, anchor.prev_hash, SR_AUDIT_HASH_LEN);
+	}
+	w.expect_seq = w.start_seq;
+	result->first_seq = w.start_seq;
+	if (w.start_seq < 1)
+		return tampered(&w, 1, "the prune anchor names seq %lld, which cannot exist",
+				(long long)w.start_seq);
 	/*
 	 * Seals first, rows second: every seal already written names a committed
 	 * seq, so the query's snapshot holds each one unless the trail was cut.
@@ -210,6 +279,9 @@ sr_audit_verify(struct sr_audit_store *store, const char *state_dir,
 	if (gather_seals(state_dir, seals, n_seals, &all, &w.n_seals, err) < 0)
 		return -1;
 	w.seals = all;
+	/* Seals of pruned rows: the rows are rightly gone. */
+	while (w.next_seal < w.n_seals && all[w.next_seal].seq < w.start_seq)
+		w.next_seal++;
 	if (sqlite3_prepare_v2(store->db, "SELECT hash FROM events WHERE seq = ?1", -1, &w.hash_of,
 			       NULL) != SQLITE_OK) {
 		rc = sr_audit_db_error(store, err, "audit.db: preparing verify");
@@ -222,6 +294,8 @@ sr_audit_verify(struct sr_audit_store *store, const char *state_dir,
 		rc = tampered(&w, w.expect_seq, "the trail ends at seq %lld but seq %lld was sealed"
 			      " (tail truncated)", (long long)(w.expect_seq - 1),
 			      (long long)all[w.next_seal].seq);
+	if (rc == 0)
+		rc = check_anchor(&w, &anchor, have_anchor);
 	if (rc == 1 && sr_audit_store_head(store, &result->head_seq, w.prev, err) < 0)
 		rc = -1;
 out:

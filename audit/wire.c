@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -28,9 +29,10 @@ put_header(unsigned char *buf, enum sr_wire_kind kind, uint32_t flags, uint64_t 
 	memcpy(buf + 8, &id, 8);
 }
 
-ssize_t
-sr_wire_encode_event(unsigned char *buf, size_t cap, uint32_t flags, uint64_t id,
-		     const struct sr_audit_event *ev)
+/* The header and the seven length-prefixed fields of an EVENT or a PRUNE. */
+static ssize_t
+encode_fields(unsigned char *buf, size_t cap, enum sr_wire_kind kind, uint32_t flags,
+	      uint64_t id, const struct sr_audit_event *ev)
 {
 	const char *f[SR_WIRE_NFIELDS] = { ev->type, ev->user, ev->project, ev->session,
 					   ev->source, ev->datasets, ev->details };
@@ -38,7 +40,7 @@ sr_wire_encode_event(unsigned char *buf, size_t cap, uint32_t flags, uint64_t id
 
 	if (cap < SR_WIRE_HDR_LEN)
 		return -1;
-	put_header(buf, SR_WIRE_EVENT, flags, id);
+	put_header(buf, kind, flags, id);
 	for (int i = 0; i < SR_WIRE_NFIELDS; i++) {
 		size_t n = f[i] != NULL ? strlen(f[i]) : 0;
 		uint32_t n32 = (uint32_t)n;
@@ -53,6 +55,31 @@ sr_wire_encode_event(unsigned char *buf, size_t cap, uint32_t flags, uint64_t id
 		off += 4 + n + 1;
 	}
 	return (ssize_t)off;
+}
+
+ssize_t
+sr_wire_encode_event(unsigned char *buf, size_t cap, uint32_t flags, uint64_t id,
+		     const struct sr_audit_event *ev)
+{
+	return encode_fields(buf, cap, SR_WIRE_EVENT, flags, id, ev);
+}
+
+ssize_t
+sr_wire_encode_prune(unsigned char *buf, size_t cap, uint64_t id,
+		     const struct sr_audit_event *who, int retention_days)
+{
+	struct sr_audit_event ev = { .type = NULL };
+	char details[48];
+
+	if (who != NULL) {
+		ev.user = who->user;
+		ev.project = who->project;
+		ev.session = who->session;
+		ev.source = who->source;
+	}
+	snprintf(details, sizeof(details), "{\"retention_days\":%d}", retention_days);
+	ev.details = details;
+	return encode_fields(buf, cap, SR_WIRE_PRUNE, 0, id, &ev);
 }
 
 size_t
@@ -158,6 +185,7 @@ sr_wire_decode(const unsigned char *buf, size_t len, struct sr_wire_msg *msg, co
 	}
 	switch (msg->kind) {
 	case SR_WIRE_EVENT:
+	case SR_WIRE_PRUNE:
 		return decode_fields(buf, len, msg, why);
 	case SR_WIRE_SYNC:
 		break;

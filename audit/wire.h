@@ -17,6 +17,12 @@
  *          not contain a NUL (NULL is sent as "").  All field bytes together
  *          are at most SR_AUDIT_EVENT_MAX.
  *   SYNC   id = the producer's last event id; asks for an ack (flush).
+ *   PRUNE  id = the producer's next event id, as for an EVENT: "prune the
+ *          trail" (prune.c).  Framed like an EVENT; user, project, session
+ *          and source say who asks, details is {"retention_days":N}, the
+ *          other fields are empty.  The writer answers with an ACK of this
+ *          id naming the seq of the audit.prune event it wrote, or with an
+ *          ERROR.  The producer sends nothing more until then.
  *
  * Writer -> producer:
  *   ACK    cumulative: every event of this producer up to id is durable and
@@ -51,6 +57,7 @@ enum sr_wire_kind {
 	SR_WIRE_SYNC = 2,
 	SR_WIRE_ACK = 3,
 	SR_WIRE_ERROR = 4,
+	SR_WIRE_PRUNE = 5,
 };
 
 #define SR_WIRE_F_DURABLE 0x1u
@@ -73,6 +80,12 @@ struct sr_wire_msg {
  */
 ssize_t sr_wire_encode_event(unsigned char *buf, size_t cap, uint32_t flags, uint64_t id,
 			     const struct sr_audit_event *ev);
+/*
+ * Encodes a PRUNE asked by who (user, project, session, source) with at
+ * least retention_days; buf must hold SR_WIRE_MSG_MAX.  Returns the length or -1.
+ */
+ssize_t sr_wire_encode_prune(unsigned char *buf, size_t cap, uint64_t id,
+			     const struct sr_audit_event *who, int retention_days);
 /* The fixed-size messages; buf must hold SR_WIRE_ACK_LEN (SYNC: SR_WIRE_HDR_LEN). */
 size_t sr_wire_encode_sync(unsigned char *buf, uint64_t id);
 size_t sr_wire_encode_ack(unsigned char *buf, uint64_t id, int64_t seq);

@@ -32,6 +32,14 @@
  * is skipped when nothing but our own last seal event was appended since.
  * A kernel audit failure is logged but not fatal: the witness file and the
  * chain, which are, have already been written.
+ *
+ * Prunes.  A producer (saferoomctl audit prune) may ask the writer to prune
+ * the trail, since only the writer may change audit.db.  The request waits
+ * until the main thread has committed everything read so far and the
+ * committer is idle, as a seal does; the prune (prune.c) is then one
+ * transaction of its own, and its audit.prune event's seq is acked to the
+ * producer that asked.  A prune that fails is that producer's error, not a
+ * reason to stop: its transaction was rolled back and the trail is as it was.
  */
 #include "config.h"
 
@@ -72,6 +80,13 @@
 
 #define wlog(...) writer_log(__func__, __VA_ARGS__)
 
+/* A prune asked for, waiting for the committer to be idle. */
+struct prune_req {
+	uint64_t id;
+	int days;
+	char *field[4];        /* user, project, session, source of who asked */
+};
+
 /*
  * A connected producer.  Its slot in writer.prod never moves while events
  * of it sit in a batch (pending > 0), because batches name it by slot.
@@ -88,6 +103,7 @@ struct producer {
 	int want_ack;          /* a DURABLE event or a SYNC is waiting for its ack */
 	int ack_blocked;       /* the ack did not fit in the socket; retry on POLLOUT */
 	int closing;           /* EOF, error or malformed: close once nothing is pending */
+	struct prune_req *prune; /* not read from again until this is answered */
 };
 
 /* A batch of events and the bytes they point into. */
@@ -131,6 +147,7 @@ struct writer {
 	int done_fd;              /* eventfd: the committer finished a job */
 	int64_t last_seal_event;  /* seq of our last audit.seal event, 0 before the first */
 	int64_t next_seal_ms;     /* CLOCK_MONOTONIC */
+	size_t prunes_waiting;    /* producers whose prune is not yet run */
 	int stop;
 };
 
@@ -267,6 +284,27 @@ accept_all(struct writer *w)
 	}
 }
 
+static void
+prune_req_free(struct prune_req *r)
+{
+	if (r == NULL)
+		return;
+	for (int i = 0; i < 4; i++)
+		free(r->field[i]);
+	free(r);
+}
+
+/* Forgets p's prune request, run or not. */
+static void
+drop_prune(struct writer *w, struct producer *p)
+{
+	if (p->prune == NULL)
+		return;
+	prune_req_free(p->prune);
+	p->prune = NULL;
+	w->prunes_waiting--;
+}
+
 /* Closes the producers marked closing that no batch refers to any more. */
 static void
 reap_producers(struct writer *w)
@@ -276,6 +314,7 @@ reap_producers(struct writer *w)
 
 		if (p->fd < 0 || !p->closing || p->pending > 0)
 			continue;
+		drop_prune(w, p);
 		close(p->fd);
 		memset(p, 0, sizeof(*p));
 		p->fd = -1;
@@ -309,6 +348,52 @@ batch_full(const struct writer *w, const struct batch *b)
 	return b->n >= (size_t)w->max_batch || ARENA_SIZE - b->used < RECV_VEC * SR_WIRE_MSG_MAX;
 }
 
+/* {"retention_days":N} with N in 1..36500, as saferoom.conf allows; else 0. */
+static int
+prune_days(const char *details)
+{
+	json_object *o = json_tokener_parse(details), *v;
+	int64_t days = 0;
+
+	if (o != NULL && json_object_object_get_ex(o, "retention_days", &v) &&
+	    json_object_is_type(v, json_type_int))
+		days = json_object_get_int64(v);
+	json_object_put(o);
+	return days >= 1 && days <= 36500 ? (int)days : 0;
+}
+
+/* Takes a PRUNE: noted now, run by serve() once the committer is idle. */
+static int
+take_prune(struct writer *w, struct producer *p, const struct sr_wire_msg *msg,
+	   const char **why)
+{
+	struct prune_req *r;
+
+	*why = "event ids out of order";
+	if (msg->id != p->last_id + 1)
+		return -1;
+	*why = "a prune request with no retention_days from 1 to 36500";
+	if (prune_days(msg->field[6]) == 0)
+		return -1;
+	*why = "out of memory";
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -1;
+	r->id = msg->id;
+	r->days = prune_days(msg->field[6]);
+	for (int i = 0; i < 4; i++) {
+		r->field[i] = strdup(msg->field[i + 1]);
+		if (r->field[i] == NULL) {
+			prune_req_free(r);
+			return -1;
+		}
+	}
+	p->prune = r;
+	p->last_id = msg->id;
+	w->prunes_waiting++;
+	return 0;
+}
+
 /* Takes one message of producer slot i into the filling batch; -1 drops the producer. */
 static int
 take_message(struct writer *w, size_t i, const unsigned char *buf, size_t len)
@@ -320,6 +405,14 @@ take_message(struct writer *w, size_t i, const unsigned char *buf, size_t len)
 
 	if (sr_wire_decode(buf, len, &msg, &why) < 0)
 		goto out_drop;
+	why = "a message after a prune request, before its answer";
+	if (p->prune != NULL)
+		goto out_drop;
+	if (msg.kind == SR_WIRE_PRUNE) {
+		if (take_prune(w, p, &msg, &why) < 0)
+			goto out_drop;
+		return 0;
+	}
 	if (msg.kind == SR_WIRE_SYNC) {
 		why = "sync for events never sent";
 		if (msg.id != p->last_id)
@@ -420,7 +513,8 @@ read_batch(struct writer *w, size_t n_pfd)
 		for (size_t k = 0; k < n_pfd && !batch_full(w, w->filling); k++) {
 			size_t i = w->pfd_slot[k];
 
-			if (w->prod[i].closing ||
+			/* A producer waiting for its prune is read again once answered. */
+			if (w->prod[i].closing || w->prod[i].prune != NULL ||
 			    !(w->pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			r += read_producer(w, i);
@@ -719,9 +813,11 @@ finish(struct writer *w)
 {
 	/* A commit in flight ends before we take the store away from it. */
 	stop_committer(w);
-	for (size_t i = 0; i < w->n_slots; i++)
+	for (size_t i = 0; i < w->n_slots; i++) {
 		if (w->prod[i].fd >= 0)
 			close(w->prod[i].fd);
+		prune_req_free(w->prod[i].prune);
+	}
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
 	/* While we still hold audit.lock (the store is open), the socket is ours to remove. */
@@ -777,7 +873,8 @@ build_poll_set(struct writer *w)
 			continue;
 		w->pfd_slot[n] = i;
 		w->pfd[n++] = (struct pollfd){ .fd = p->fd,
-					       .events = in | (p->ack_blocked ? POLLOUT : 0) };
+					       .events = (p->prune != NULL ? 0 : in) |
+							 (p->ack_blocked ? POLLOUT : 0) };
 	}
 	w->pfd[n] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
 	w->pfd[n + 1] = (struct pollfd){ .fd = w->signal_fd, .events = POLLIN };
@@ -790,6 +887,9 @@ poll_timeout(const struct writer *w)
 {
 	int64_t left = w->next_seal_ms - monotonic_ms();
 
+	/* A prune in chunks goes on as soon as producers are served. */
+	if (w->prunes_waiting > 0)
+		return 0;
 	if (left < 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
@@ -856,6 +956,60 @@ drain(struct writer *w, struct sr_error *err)
 	return 0;
 }
 
+/* ---- prunes ------------------------------------------------------------------ */
+
+/* Runs p's prune; the answer is an ack naming the audit.prune event, or an error. */
+static void
+run_prune(struct writer *w, struct producer *p)
+{
+	struct prune_req *r = p->prune;
+	struct sr_audit_event who = { .user = r->field[0], .project = r->field[1],
+				      .session = r->field[2], .source = r->field[3] };
+	struct sr_audit_prune_result res;
+	struct sr_error e = { { 0 } };
+	char when[32];
+
+	if (sr_audit_store_prune(w->store, r->days, &who, &res, &e) < 0) {
+		wlog("prune asked by pid %ld uid %ld failed: %s", (long)p->pid, (long)p->uid, e.msg);
+		drop_producer(p, e.msg);
+		drop_prune(w, p);
+		return;
+	}
+	sr_audit_format_time(res.cutoff_ms, when, sizeof(when));
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "saferoom audit prune seq=%" PRId64 ": %" PRId64
+	       " events before %s removed, trail starts at seq %" PRId64, res.event_seq,
+	       res.deleted, when, res.first_seq);
+	if (res.remaining > 0) {
+		/* More next turn, after serving everyone else; meanwhile a sign of life. */
+		if (send_ack(p) < 0)
+			p->closing = 1;
+		return;
+	}
+	p->durable_id = r->id;
+	p->durable_seq = res.event_seq;
+	p->want_ack = 1;
+	p->ack_target = r->id;
+	drop_prune(w, p);
+}
+
+/*
+ * Runs one chunk of every prune asked for, between commits: what producers
+ * sent before asking is committed first, so that a prune never overtakes
+ * their events.  A prune with more to do stays waiting for the next turn.
+ */
+static int
+run_prunes(struct writer *w, struct sr_error *err)
+{
+	if (commit_now(w, err) < 0)
+		return -1;
+	for (size_t i = 0; i < w->n_slots && w->prunes_waiting > 0; i++)
+		if (w->prod[i].fd >= 0 && w->prod[i].prune != NULL && !w->prod[i].closing)
+			run_prune(w, &w->prod[i]);
+	send_acks(w);
+	reap_producers(w);
+	return 0;
+}
+
 static int
 serve(struct writer *w, struct sr_error *err)
 {
@@ -865,6 +1019,8 @@ serve(struct writer *w, struct sr_error *err)
 	w->next_seal_ms = monotonic_ms() + interval;
 	while (!w->stop) {
 		if (turn(w, err) < 0)
+			return -1;
+		if (w->prunes_waiting > 0 && run_prunes(w, err) < 0)
 			return -1;
 		if (monotonic_ms() < w->next_seal_ms)
 			continue;

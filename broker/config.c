@@ -115,6 +115,8 @@ static const struct keyword keywords[] = {
 	LIMIT(sandbox_max_file_size, "8G",   "max_file_size"),
 	LIMIT(idle_timeout,          "1h",   "idle_timeout"),
 	LIMIT(max_session,           "12h",  "max_session"),
+	/* Below this much free space in state_dir no session starts unrecorded. */
+	LIMIT(min_free_space,        "1G",   "tmp_size"),
 #undef CUSTOM
 #undef INT
 #undef BOOL

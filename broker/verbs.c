@@ -15,7 +15,8 @@ const struct sr_verb sr_verbs[] = {
 	  "audit sessions [--user U] [--since TIME] [--until TIME] [--json]\n"
 	  "audit replay SESSION\n"
 	  "audit export --format jsonl [--since TIME] [--until TIME]\n"
-	  "audit verify [--seal SEQ:HASH]... [--json]" },
+	  "audit verify [--seal SEQ:HASH]... [--json]\n"
+	  "audit prune [--dry-run] [--json]" },
 	{ "user", sr_verb_user,
 	  "user add NAME --role researcher|steward|auditor [--key FILE] [--expires DATE]\n"
 	  "user key add NAME FILE | user key remove NAME FINGERPRINT\n"
@@ -32,6 +33,12 @@ const struct sr_verb sr_verbs[] = {
 	  "project set NAME memory|pids|cpu|tmp_size|max_file_size|idle_timeout|max_session VALUE|default\n"
 	  "project set NAME allow_from CIDR[,CIDR...]|any | project set NAME drb_ref|from|until VALUE\n"
 	  "project list [--json] | project show NAME [--json]" },
+	{ "export", sr_verb_export,
+	  "export list [--state S] [--project P] [--json] | export show ID [--json] | export diff ID\n"
+	  "export approve ID [--note TEXT] | export reject ID --reason TEXT\n"
+	  "export fetch ID > FILE" },
+	{ "sandbox", sr_verb_sandbox,
+	  "sandbox run --user U --project P [--pty] -- CMD [ARG...]" },
 	{ NULL, NULL, NULL },
 };
 

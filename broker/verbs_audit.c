@@ -4,9 +4,13 @@
  * events and sessions list what happened, replay hands back a session's
  * recording once its bytes match the hash the chain recorded, export streams
  * JSON lines for a SIEM, verify proves the chain intact or names the first
- * row that is not.  Every verb only reads: audit.db is opened read-only, so
- * an auditor can look while the writer runs, and nothing here can change
- * what it reports on.  Admins and auditors only.
+ * row that is not.  These only read: audit.db is opened read-only, so an
+ * auditor can look while the writer runs, and nothing they do can change
+ * what they report on.  Admins and auditors only.
+ *
+ * prune is the one that changes the trail: it removes what is older than
+ * audit_retention_days, through the audit writer (or as the writer, when
+ * none runs), and only an admin may ask.
  *
  * Text that came from users (commands, file names, session data) goes to a
  * terminal only with its control characters escaped, so that an entry in the
@@ -19,11 +23,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -39,6 +41,7 @@ struct audit_args {
 	struct sr_audit_filter filter;
 	int json;
 	const char *format;
+	int dry_run;
 	struct sr_audit_seal *seals;
 	size_t n_seals;
 	unsigned seen;          /* options given, so that none is given twice */
@@ -53,7 +56,10 @@ struct subverb {
 		   struct audit_args *a, char **args);
 };
 
-enum { O_TYPE = 1, O_USER, O_PROJECT, O_SESSION, O_SINCE, O_UNTIL, O_JSON, O_FORMAT, O_SEAL };
+enum {
+	O_TYPE = 1, O_USER, O_PROJECT, O_SESSION, O_SINCE, O_UNTIL, O_JSON, O_FORMAT, O_SEAL,
+	O_DRY_RUN,
+};
 
 /* ---- terminal-safe output ----------------------------------------------- */
 
@@ -137,6 +143,7 @@ take_option(struct sr_verb_ctx *ctx, const char *verb, const struct option *o, i
 	case O_UNTIL: return parse_time_opt(ctx, verb, o->name, val, &a->filter.until_ms);
 	case O_JSON: a->json = 1; return 0;
 	case O_FORMAT: a->format = val; return 0;
+	case O_DRY_RUN: a->dry_run = 1; return 0;
 	default: return add_seal(ctx, a, val);
 	}
 }
@@ -375,57 +382,6 @@ take_recording(const struct sr_audit_session *s, void *arg)
 	return 0;
 }
 
-/* The name comes from the trail: open it beneath recordings/ and nowhere else. */
-static int
-open_recording(const char *state_dir, const char *name, struct sr_error *err)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	char dir[PATH_MAX];
-	int dirfd, fd;
-
-	snprintf(dir, sizeof(dir), "%s/%s", state_dir, SR_AUDIT_RECORDINGS);
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0)
-		return sr_error_errno(err, "%s", dir);
-	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	if (fd < 0)
-		sr_error_errno(err, "%s/%s", dir, name);
-	close(dirfd);
-	return fd;
-}
-
-/* Reads the whole file, so that the bytes hashed are the bytes written out. */
-static int
-slurp(int fd, const char *name, unsigned char **buf, size_t *len, struct sr_error *err)
-{
-	struct stat sb;
-	ssize_t got;
-
-	if (fstat(fd, &sb) < 0)
-		return sr_error_errno(err, "%s", name);
-	if (!S_ISREG(sb.st_mode))
-		return sr_error_set(err, "%s: not a regular file", name);
-	if ((size_t)sb.st_size > RECORDING_MAX)
-		return sr_error_set(err, "%s: larger than %zu bytes", name, RECORDING_MAX);
-	*buf = malloc((size_t)sb.st_size + 1);
-	if (*buf == NULL)
-		return sr_error_set(err, "out of memory");
-	*len = 0;
-	while ((got = read(fd, *buf + *len, (size_t)sb.st_size + 1 - *len)) > 0)
-		*len += (size_t)got;
-	/* One byte more than fstat said is a file still growing: not the one hashed. */
-	if (got < 0 || *len != (size_t)sb.st_size) {
-		free(*buf);
-		*buf = NULL;
-		return got < 0 ? sr_error_errno(err, "%s", name) :
-			sr_error_set(err, "%s: changed while being read", name);
-	}
-	return 0;
-}
-
 static int
 check_sha256(const unsigned char *buf, size_t len, const char *want_hex, const char *name,
 	     struct sr_error *err)
@@ -446,23 +402,22 @@ check_sha256(const unsigned char *buf, size_t len, const char *want_hex, const c
 	return 0;
 }
 
+/*
+ * The recording's plain bytes, whether kept as NAME or compressed as
+ * NAME.gz, once they hash to what the trail recorded for the session.
+ */
 static int
 load_recording(const char *state_dir, const struct recording_ref *r, unsigned char **buf,
 	       size_t *len, struct sr_error *err)
 {
-	int fd, rc;
-
-	fd = open_recording(state_dir, r->name, err);
-	if (fd < 0)
+	if (sr_recording_read(state_dir, r->name, RECORDING_MAX, buf, len, err) < 0)
 		return -1;
-	rc = slurp(fd, r->name, buf, len, err);
-	close(fd);
-	if (rc == 0 && check_sha256(*buf, *len, r->sha256, r->name, err) < 0) {
+	if (check_sha256(*buf, *len, r->sha256, r->name, err) < 0) {
 		free(*buf);
 		*buf = NULL;
-		rc = -1;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 static int
@@ -503,6 +458,7 @@ print_verify_json(struct sr_verb_ctx *ctx, int rc, const struct sr_audit_verify_
 		return sr_verb_error(ctx, SR_VERB_FAIL, "out of memory");
 	json_object_object_add(o, "intact", json_object_new_boolean(rc == 0));
 	json_object_object_add(o, "events", json_object_new_int64(res->count));
+	json_object_object_add(o, "first_seq", json_object_new_int64(res->first_seq));
 	json_object_object_add(o, "head_seq", json_object_new_int64(res->head_seq));
 	json_object_object_add(o, "first_bad_seq",
 			       rc == 0 ? NULL : json_object_new_int64(res->first_bad_seq));
@@ -527,13 +483,149 @@ run_verify(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_a
 	if (a->json)
 		return print_verify_json(ctx, rc, &res);
 	if (rc == 0) {
-		fprintf(ctx->out, "audit trail intact: %" PRId64 " events, head seq %" PRId64 "\n",
+		fprintf(ctx->out, "audit trail intact: %" PRId64 " events, head seq %" PRId64,
 			res.count, res.head_seq);
+		if (res.first_seq > 1)
+			fprintf(ctx->out, " (events before seq %" PRId64 " pruned)", res.first_seq);
+		fputc('\n', ctx->out);
 		return SR_VERB_OK;
 	}
 	fprintf(ctx->out, "audit trail TAMPERED at seq %" PRId64 ": %s\n", res.first_bad_seq,
 		res.reason);
 	return SR_VERB_FAIL;
+}
+
+/* ---- prune -------------------------------------------------------------- */
+
+/* What the audit.prune events of one `audit prune` say, added up. */
+struct prune_sum {
+	int64_t events;         /* audit.prune events read */
+	int64_t deleted;
+	int64_t recordings;
+	int64_t first_seq;      /* from the last one */
+	int64_t event_seq;
+	int64_t retention_days;
+	int64_t cutoff_ms;
+};
+
+static int64_t
+member_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+static int
+add_prune_row(const struct sr_audit_row *row, void *arg)
+{
+	struct prune_sum *sum = arg;
+	json_object *o = json_tokener_parse(row->ev.details);
+
+	sum->events++;
+	sum->deleted += member_int(o, "deleted");
+	sum->recordings += member_int(o, "recordings");
+	sum->first_seq = member_int(o, "first_seq");
+	sum->retention_days = member_int(o, "retention_days");
+	sum->cutoff_ms = member_int(o, "cutoff_ms");
+	sum->event_seq = row->ev.seq;
+	json_object_put(o);
+	return 0;
+}
+
+static int
+print_prune(struct sr_verb_ctx *ctx, int json, int dry_run, const struct prune_sum *p)
+{
+	json_object *o;
+	char when[32];
+
+	sr_audit_format_time(p->cutoff_ms, when, sizeof(when));
+	if (!json) {
+		fprintf(ctx->out, "audit prune: %s %" PRId64 " events older than %s (retention %"
+			PRId64 " days) and the recordings of %" PRId64 " sessions; the trail %s"
+			" at seq %" PRId64, dry_run ? "would remove" : "removed", p->deleted, when,
+			p->retention_days, p->recordings, dry_run ? "would start" : "now starts",
+			p->first_seq);
+		if (!dry_run)
+			fprintf(ctx->out, " (recorded as audit.prune, seq %" PRId64 ")", p->event_seq);
+		fputc('\n', ctx->out);
+		return SR_VERB_OK;
+	}
+	o = json_object_new_object();
+	if (o == NULL)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "out of memory");
+	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
+	json_object_object_add(o, "retention_days", json_object_new_int64(p->retention_days));
+	json_object_object_add(o, "cutoff", json_object_new_string(when));
+	json_object_object_add(o, "deleted", json_object_new_int64(p->deleted));
+	json_object_object_add(o, "recordings", json_object_new_int64(p->recordings));
+	json_object_object_add(o, "first_seq", json_object_new_int64(p->first_seq));
+	json_object_object_add(o, "event_seq", dry_run ? NULL : json_object_new_int64(p->event_seq));
+	fprintf(ctx->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return SR_VERB_OK;
+}
+
+static int
+run_prune_plan(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a)
+{
+	struct sr_audit_prune_result res;
+	struct sr_error err = { "" };
+	struct prune_sum p = { 0 };
+
+	if (sr_audit_prune_plan(store, ctx->cfg->audit_retention_days, &res, &err) < 0)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: %s", err.msg);
+	p.deleted = res.deleted;
+	p.recordings = res.recordings;
+	p.first_seq = res.first_seq;
+	p.retention_days = res.retention_days;
+	p.cutoff_ms = res.cutoff_ms;
+	return print_prune(ctx, a->json, 1, &p);
+}
+
+/*
+ * Through the running audit writer, or as the writer when none runs: there
+ * is one writer either way.  What was removed is read back from the
+ * audit.prune events the prune wrote, so that the report is the trail's.
+ */
+static int
+run_prune(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a,
+	  char **args)
+{
+	struct sr_audit_event who = { .user = ctx->actor, .session = ctx->session,
+				      .source = ctx->source };
+	struct sr_audit_filter f = { .type = "audit.prune" };
+	unsigned char hash[SR_AUDIT_HASH_LEN];
+	struct sr_audit_client *client;
+	struct sr_error err = { "" };
+	struct prune_sum p = { 0 };
+	int64_t seq = 0;
+	int rc;
+
+	if ((ctx->roles & SR_ROLE_ADMIN) == 0)
+		return sr_verb_error(ctx, SR_VERB_DENIED, "audit prune: only admins may remove"
+				     " events from the audit trail");
+	if (a->dry_run)
+		return run_prune_plan(ctx, store, a);
+	if (sr_audit_store_head(store, &f.after_seq, hash, &err) < 0)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: %s", err.msg);
+	client = sr_audit_client_open(ctx->cfg->state_dir, 1, &err);
+	if (client == NULL)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: %s", err.msg);
+	rc = sr_audit_client_prune(client, &who, ctx->cfg->audit_retention_days, &seq, &err);
+	sr_audit_client_free(client);
+	if (rc < 0)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: %s", err.msg);
+	if (sr_audit_store_query(store, &f, add_prune_row, &p, &err) < 0)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: done (seq %" PRId64 "), but"
+				     " reading it back failed: %s", seq, err.msg);
+	if (p.events == 0 || p.event_seq != seq)
+		return sr_verb_error(ctx, SR_VERB_FAIL, "audit prune: done, but its audit.prune"
+				     " event seq %" PRId64 " is not in the trail", seq);
+	return print_prune(ctx, a->json, 0, &p);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -567,6 +659,11 @@ static const struct option verify_opts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ NULL, 0, NULL, 0 },
 };
+static const struct option prune_opts[] = {
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "json", no_argument, NULL, O_JSON },
+	{ NULL, 0, NULL, 0 },
+};
 static const struct option no_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
@@ -580,6 +677,7 @@ static const struct subverb subverbs[] = {
 	{ "export", export_opts, 0, "export --format jsonl [--since TIME] [--until TIME]",
 	  run_export },
 	{ "verify", verify_opts, 0, "verify [--seal SEQ:HASH]... [--json]", run_verify },
+	{ "prune", prune_opts, 0, "prune [--dry-run] [--json]", run_prune },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -619,10 +717,10 @@ sr_verb_audit(struct sr_verb_ctx *ctx, int argc, char **argv)
 				     " read the audit trail");
 	if (argc < 2)
 		return sr_verb_error(ctx, SR_VERB_USAGE, "audit: missing sub-verb"
-				     " (events, sessions, replay, export, verify)");
+				     " (events, sessions, replay, export, verify, prune)");
 	for (sv = subverbs; sv->name != NULL; sv++)
 		if (strcmp(sv->name, argv[1]) == 0)
 			return run_subverb(ctx, sv, argc - 1, argv + 1);
 	return sr_verb_error(ctx, SR_VERB_USAGE, "audit: unknown sub-verb '%s'"
-			     " (events, sessions, replay, export, verify)", argv[1]);
+			     " (events, sessions, replay, export, verify, prune)", argv[1]);
 }

@@ -102,6 +102,67 @@ static const char *const migrations[] = {
 	"ALTER TABLE datasets ADD COLUMN row_count INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE datasets ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 2;",
+
+	/*
+	 * 2 -> 3: export review (include/saferoom/export.h).  A request keeps
+	 * the project and user by name, as the audit trail does, so that its
+	 * record outlives a removed account.  What was reviewed (path, size,
+	 * hash, quarantined copy) can never change once recorded, and the
+	 * requester can never review their own request: triggers hold both even
+	 * against a bug in the code above them.
+	 */
+	"CREATE TABLE export_requests ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  project TEXT NOT NULL,"
+	"  requester TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  size INTEGER NOT NULL CHECK (size >= 0),"
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+	"  quarantine TEXT NOT NULL UNIQUE,"
+	"  file_type TEXT NOT NULL,"
+	"  approvals_needed INTEGER NOT NULL DEFAULT 1 CHECK (approvals_needed >= 1),"
+	"  state TEXT NOT NULL DEFAULT 'submitted' CHECK (state IN ('submitted', 'in_review',"
+	"    'approved', 'rejected', 'withdrawn', 'released')),"
+	"  verdict TEXT CHECK (verdict IN ('pass', 'review', 'fail')),"
+	"  created INTEGER NOT NULL,"
+	"  decided INTEGER NOT NULL DEFAULT 0,"
+	"  released INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX export_requests_state ON export_requests(state, id);"
+	"CREATE INDEX export_requests_path ON export_requests(project, path, id);"
+	"CREATE INDEX export_requests_requester ON export_requests(requester, id);"
+	"CREATE TRIGGER export_requests_reviewed_bytes BEFORE UPDATE OF project, requester, path,"
+	"  reason, size, sha256, quarantine, file_type, approvals_needed, created"
+	"  ON export_requests BEGIN"
+	"  SELECT RAISE(ABORT, 'what an export request holds never changes'); END;"
+	"CREATE TABLE export_checks ("
+	"  request_id INTEGER NOT NULL REFERENCES export_requests(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'review', 'fail')),"
+	"  message TEXT NOT NULL,"
+	"  hits INTEGER NOT NULL DEFAULT 0,"
+	"  locations TEXT NOT NULL DEFAULT '[]',"
+	"  seq INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE export_reviews ("
+	"  request_id INTEGER NOT NULL REFERENCES export_requests(id) ON DELETE CASCADE,"
+	"  steward TEXT NOT NULL,"
+	"  vote TEXT NOT NULL CHECK (vote IN ('approve', 'reject')),"
+	"  note TEXT,"
+	"  time INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, steward)) WITHOUT ROWID;"
+	"CREATE TRIGGER export_reviews_not_requester BEFORE INSERT ON export_reviews"
+	"  WHEN NEW.steward = (SELECT requester FROM export_requests WHERE id = NEW.request_id)"
+	"  BEGIN SELECT RAISE(ABORT, 'the requester cannot review their own export request'); END;"
+	"PRAGMA user_version = 3;",
+
+	/*
+	 * 3 -> 4: the last TOTP time step (RFC 6238: floor(unix time / 30))
+	 * that let each user in, so that a code is good for one login only
+	 * (sr_policy_totp_verify_once).
+	 */
+	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 4;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SR_POLICY_SCHEMA_VERSION,
@@ -376,7 +437,7 @@ sr_policy_set_global_allow(struct sr_policy *p, const char *const *cidrs, size_t
 }
 
 int
-pol_change_begin(struct sr_policy *p, struct sr_error *err)
+pol_audit_connect(struct sr_policy *p, struct sr_error *err)
 {
 	if (p->actor == NULL)
 		return sr_error_set(err, "policy: this handle may not change policy");
@@ -392,6 +453,14 @@ pol_change_begin(struct sr_policy *p, struct sr_error *err)
 		if (p->audit == NULL)
 			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
 	}
+	return 0;
+}
+
+int
+pol_change_begin(struct sr_policy *p, struct sr_error *err)
+{
+	if (pol_audit_connect(p, err) < 0)
+		return -1;
 	if (sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return pol_sql_error(p, err, "begin");
 	return 0;
@@ -404,32 +473,45 @@ pol_change_abort(struct sr_policy *p)
 		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int
+pol_audit_send(struct sr_policy *p, const char *type, const char *project, const char *datasets,
+	       struct json_object *details, struct sr_error *err)
+{
+	struct sr_audit_event ev = { 0 };
+	struct sr_error aerr = { { 0 } };
+
+	if (pol_audit_connect(p, err) < 0)
+		return -1;
+	ev.type = type;
+	ev.user = p->actor;
+	ev.source = p->source;
+	ev.session = p->session;
+	ev.project = project;
+	ev.datasets = datasets;
+	ev.details = json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (sr_audit_client_send(p->audit, &ev, SR_AUDIT_DURABLE, NULL, &aerr) < 0)
+		return sr_error_set(err, "audit trail unavailable, nothing changed: %s",
+				    sr_error_msg(&aerr));
+	return 0;
+}
+
 static int
 send_event(struct sr_policy *p, const char *action, const char *project,
 	   struct json_object *details, struct sr_error *err)
 {
-	struct sr_audit_event ev = { 0 };
 	struct json_object *body, *ds;
-	struct sr_error aerr = { { 0 } };
-	int rc = 0;
+	const char *datasets = NULL;
+	int rc;
 
 	/* The action first, so the trail reads "what" before "to what". */
 	body = json_object_new_object();
 	json_object_object_add(body, "action", json_object_new_string(action));
 	json_object_object_foreach(details, key, val)
 		json_object_object_add(body, key, json_object_get(val));
-	ev.type = "policy.change";
-	ev.user = p->actor;
-	ev.source = p->source;
-	ev.session = p->session;
-	ev.project = project;
 	if (json_object_object_get_ex(details, "dataset", &ds))
-		ev.datasets = json_object_get_string(ds);
-	ev.details = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
-						    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (sr_audit_client_send(p->audit, &ev, SR_AUDIT_DURABLE, NULL, &aerr) < 0)
-		rc = sr_error_set(err, "audit trail unavailable, nothing changed: %s",
-				  sr_error_msg(&aerr));
+		datasets = json_object_get_string(ds);
+	rc = pol_audit_send(p, "policy.change", project, datasets, body, err);
 	json_object_put(body);
 	return rc;
 }
@@ -445,6 +527,30 @@ pol_change_commit(struct sr_policy *p, const char *action, const char *project,
 		return sr_error_set(err, "out of memory");
 	}
 	rc = send_event(p, action, project, details, err);
+	json_object_put(details);
+	if (rc < 0) {
+		pol_change_abort(p);
+		return -1;
+	}
+	if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		pol_sql_error(p, err, "commit (the audit trail records it; it was not made)");
+		pol_change_abort(p);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pol_change_commit_event(struct sr_policy *p, const char *type, const char *project,
+			const char *datasets, struct json_object *details, struct sr_error *err)
+{
+	int rc;
+
+	if (details == NULL) {
+		pol_change_abort(p);
+		return sr_error_set(err, "out of memory");
+	}
+	rc = pol_audit_send(p, type, project, datasets, details, err);
 	json_object_put(details);
 	if (rc < 0) {
 		pol_change_abort(p);

@@ -67,6 +67,14 @@ int pol_change_begin(struct sr_policy *p, struct sr_error *err);
 int pol_change_commit(struct sr_policy *p, const char *action, const char *project,
 		      struct json_object *details, struct sr_error *err);
 void pol_change_abort(struct sr_policy *p);
+/* Connects the handle's audit client (local fallback; waits for a busy one). */
+int pol_audit_connect(struct sr_policy *p, struct sr_error *err);
+/* Sends one durable event of TYPE as the handle's actor; DETAILS is borrowed. */
+int pol_audit_send(struct sr_policy *p, const char *type, const char *project, const char *datasets,
+		   struct json_object *details, struct sr_error *err);
+/* pol_change_commit() with an event of TYPE whose details are DETAILS as they are (consumed). */
+int pol_change_commit_event(struct sr_policy *p, const char *type, const char *project,
+			    const char *datasets, struct json_object *details, struct sr_error *err);
 /* Runs SQL (one bound text parameter, one integer column): >0, 0 when no row, -1 on error. */
 int64_t pol_lookup(struct sr_policy *p, const char *sql, const char *name, struct sr_error *err);
 /* Allocates the next host id of KIND ("uid", "gid") within [min, max]; never reused. */

@@ -469,6 +469,86 @@ sr_policy_totp_verify(struct sr_policy *p, const char *name, const char *code, i
 	return valid;
 }
 
+/* The step the code matched, or -1 when it matches none near NOW. */
+static int64_t
+totp_step(const void *seed, size_t seed_len, const char *code, int64_t now)
+{
+	int pos = 0, rc;
+
+	if (!totp_code_ok(code) || oath_init() != OATH_OK)
+		return -1;
+	/* One step either side forgives a little clock skew. */
+	rc = oath_totp_validate2(seed, seed_len, (time_t)now, TOTP_STEP, 0, 1, &pos, code);
+	oath_done();
+	return rc < 0 ? -1 : now / TOTP_STEP + pos;
+}
+
+static int
+totp_record(struct sr_policy *p, int64_t user_id, int64_t step, struct sr_error *err)
+{
+	sqlite3_stmt *st;
+
+	st = pol_prepare(p, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, step);
+	sqlite3_bind_int64(st, 2, user_id);
+	return step_done(p, st, "totp", err);
+}
+
+/* Inside the transaction: 1 accepted and recorded, 0 refused, -1 error. */
+static int
+totp_once(struct sr_policy *p, const char *name, const char *code, int64_t now, int *replayed,
+	  struct sr_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t step = -1, last = 0, id = 0;
+	int rc;
+
+	st = pol_prepare(p, "SELECT id, totp_secret, totp_last_step FROM users WHERE name = ? "
+			 "AND totp_secret IS NOT NULL", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		step = totp_step(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+				 code, now);
+		last = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return pol_sql_error(p, err, "totp");
+	if (step < 0)
+		return 0;
+	if (step <= last) {
+		*replayed = 1;
+		return 0;
+	}
+	return totp_record(p, id, step, err) < 0 ? -1 : 1;
+}
+
+int
+sr_policy_totp_verify_once(struct sr_policy *p, const char *name, const char *code,
+			   int64_t now, int *replayed, struct sr_error *err)
+{
+	int rc, dummy = 0;
+
+	if (replayed == NULL)
+		replayed = &dummy;
+	*replayed = 0;
+	/* IMMEDIATE: two logins racing with one code cannot both read the old step. */
+	if (pol_exec(p, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	rc = totp_once(p, name, code, now, replayed, err);
+	if (rc < 0 || pol_exec(p, "COMMIT", err) < 0) {
+		pol_exec(p, "ROLLBACK", NULL);
+		return -1;
+	}
+	return rc;
+}
+
 int
 sr_policy_user_roles(struct sr_policy *p, const char *name, unsigned *roles,
 		     struct sr_error *err)

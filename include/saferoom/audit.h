@@ -10,6 +10,9 @@
  * Netstrings are unambiguous, so no two events share an encoding.  The first
  * event's prev_hash is 32 zero bytes.
  *
+ * Events older than the retention period (audit_retention_days) can be
+ * pruned; the chain then starts at a recorded anchor that verify checks.
+ *
  * Exactly one process writes audit.db: the audit writer.  It holds an
  * exclusive lock (audit.lock) and serves producers on a unix socket
  * (audit.sock) in the state directory; it group-commits what they send and
@@ -117,6 +120,48 @@ int sr_audit_store_append(struct sr_audit_store *store, struct sr_audit_event *e
 int sr_audit_store_head(struct sr_audit_store *store, int64_t *seq,
 			unsigned char hash[SR_AUDIT_HASH_LEN], struct sr_error *err);
 
+/* ---- prune.c: retention ------------------------------------------------- */
+
+/* What a prune did (or, planned, would do). */
+struct sr_audit_prune_result {
+	int retention_days;      /* applied: the longer of the one asked and the db's */
+	int64_t cutoff_ms;       /* events before this time are removed */
+	int64_t first_seq;       /* the chain starts here afterwards */
+	int64_t deleted;         /* events removed */
+	int64_t recordings;      /* recordings named by the removed session.end events */
+	int64_t files_removed;   /* recording files removed (plain or .gz); prune only */
+	int64_t event_seq;       /* the audit.prune event that records it; prune only */
+	int64_t remaining;       /* older events left for the next call; prune only */
+};
+
+/*
+ * Removes every event older than the retention period, and the recordings
+ * their session.end events name; never an event younger (the store's
+ * trigger refuses it too).  retention_days >= 1; the db's own recorded
+ * retention wins when it is longer.  In one transaction it appends an
+ * audit.prune event (user, session and source from who, which may be NULL)
+ * whose details name the new first seq and its prev_hash, deletes, and
+ * records that anchor, so that sr_audit_verify() still proves the rest.
+ * One call removes at most 10000 events (one transaction, so that the
+ * writer is never held up for long); res->remaining counts the older ones
+ * left: call again until it is 0.  Writer mode only; nothing is changed on
+ * -1.  Producers ask the writer with sr_audit_client_prune().
+ */
+int sr_audit_store_prune(struct sr_audit_store *store, int retention_days,
+			 const struct sr_audit_event *who, struct sr_audit_prune_result *res,
+			 struct sr_error *err);
+/* What pruning until nothing is left would remove now; any mode, changes nothing. */
+int sr_audit_prune_plan(struct sr_audit_store *store, int retention_days,
+			struct sr_audit_prune_result *res, struct sr_error *err);
+
+/*
+ * 0 when the file system of STATE_DIR has at least min_free_bytes (and a
+ * few inodes) available; -1 with a message saying how much is left when it
+ * has not, or when statvfs fails.  saferoomd asks before every new session,
+ * so that a full disk refuses sessions instead of running them unrecorded.
+ */
+int sr_audit_space_ok(const char *state_dir, uint64_t min_free_bytes, struct sr_error *err);
+
 /* ---- query.c: what security staff ask ---------------------------------- */
 
 struct sr_audit_filter {
@@ -173,14 +218,17 @@ struct sr_audit_seal {
 
 struct sr_audit_verify_result {
 	int64_t count;          /* rows checked */
+	int64_t first_seq;      /* where the chain starts: 1, or the prune anchor */
 	int64_t head_seq;
 	int64_t first_bad_seq;  /* 0 when intact */
 	char reason[256];       /* what is wrong at first_bad_seq */
 };
 
 /*
- * Recomputes every hash in seq order and checks seq continuity, prev_hash
- * links, and every seal: the witness file STATE_DIR/audit.seals (when present)
+ * Recomputes every hash in seq order from the start of the chain (seq 1 and
+ * a zero prev_hash, or after a prune its anchor, which the last audit.prune
+ * event must name) and checks seq continuity, prev_hash links, and every
+ * seal of a seq not pruned: the witness file STATE_DIR/audit.seals (when present)
  * plus seals[0..n_seals) given by the caller (taken from the kernel audit log
  * or syslog).  A seal whose seq is beyond the last row means the tail was cut.
  * Returns 0 intact, 1 tampered (result says where and why), -1 could not check.
@@ -224,6 +272,17 @@ int sr_audit_client_send(struct sr_audit_client *client, const struct sr_audit_e
 			 enum sr_audit_send_flags flags, int64_t *seq_out, struct sr_error *err);
 /* Waits until every event sent so far is durable.  Returns 0 or -1. */
 int sr_audit_client_flush(struct sr_audit_client *client, struct sr_error *err);
+/*
+ * Has the writer prune the trail (sr_audit_store_prune, repeated until no
+ * older event is left) with at least retention_days, recording who asked
+ * (user, project, session, source of who).  Waits for it, as long as the
+ * writer keeps reporting progress; *event_seq gets the seq of the last
+ * audit.prune event (there is one per chunk), whose details say what was
+ * removed.  In local-fallback mode the client prunes itself.  A refusal by
+ * the writer kills the client, like any error.
+ */
+int sr_audit_client_prune(struct sr_audit_client *client, const struct sr_audit_event *who,
+			  int retention_days, int64_t *event_seq, struct sr_error *err);
 
 /* ---- writer.c: the single writer ---------------------------------------- */
 
@@ -298,5 +357,31 @@ int sr_recorder_close(struct sr_recorder *rec, unsigned char sha256[SR_AUDIT_HAS
 		      struct sr_error *err);
 /* Frees without closing cleanly (after an error); NULL is a no-op. */
 void sr_recorder_free(struct sr_recorder *rec);
+
+/* ---- recording.c: finished recordings, compressed -------------------------- */
+
+/* A compressed recording is NAME + this suffix, a gzip file of NAME's bytes. */
+#define SR_RECORDING_GZ_SUFFIX ".gz"
+
+/*
+ * Compresses the finished recording NAME (a plain name under dirfd, the
+ * recordings directory) into NAME.gz, mode 0600, then removes NAME.  When
+ * sha256 is not NULL, NAME must hash to it (the hash the audit chain
+ * recorded at session end), or nothing is done: what is kept is what the
+ * trail vouches for.  The chain keeps naming NAME and the hash of its plain
+ * bytes; sr_recording_read() finds either form.  Safe against a crash at
+ * any point: there is always a complete NAME or a complete NAME.gz.
+ */
+int sr_recording_compress(int dirfd, const char *name,
+			  const unsigned char sha256[SR_AUDIT_HASH_LEN], struct sr_error *err);
+/*
+ * Reads recording NAME from STATE_DIR/recordings: NAME itself, else
+ * NAME.gz decompressed.  NAME is opened beneath the directory only, no
+ * symlink followed.  *buf (malloc'd) gets the plain bytes, at most max of
+ * them (a larger recording, or a gzip bomb, is an error).  The caller checks
+ * the hash against the trail.
+ */
+int sr_recording_read(const char *state_dir, const char *name, size_t max, unsigned char **buf,
+		      size_t *len, struct sr_error *err);
 
 #endif /* SAFEROOM_AUDIT_H */

@@ -68,6 +68,7 @@ struct sr_config {
 	int64_t sandbox_max_file_size;
 	int64_t idle_timeout;
 	int64_t max_session;
+	int64_t min_free_space;          /* bytes free in state_dir for a session to start */
 };
 
 /*

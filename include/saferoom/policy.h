@@ -7,8 +7,9 @@
  * index of row hashes), projects (DRB reference, validity window, host gid,
  * limit overrides), grants (project <-> dataset) and memberships (project <->
  * user) each with its own validity window, and allowed source networks per
- * user and per project.  The global allow_from list of the configuration is
- * given to the handle by the caller.
+ * user and per project, and export requests with their checks and reviews
+ * (their interface is include/saferoom/export.h).  The global allow_from list
+ * of the configuration is given to the handle by the caller.
  *
  * Every validity window is half-open, [from, until), in seconds since the
  * epoch (UTC); 0 means "open on that side".  A date given as "YYYY-MM-DD" for
@@ -34,7 +35,7 @@
 
 #define SR_POLICY_DB "policy.db"
 #define SR_POLICY_WORKSPACES "workspaces"
-#define SR_POLICY_SCHEMA_VERSION 2
+#define SR_POLICY_SCHEMA_VERSION 4
 #define SR_POLICY_NAME_MAX 64          /* dataset, project and user names */
 #define SR_POLICY_ROW_HASH_LEN 16      /* truncated SHA-256 of one row */
 
@@ -137,6 +138,16 @@ int sr_policy_user_totp_disable(struct sr_policy *p, const char *name, struct sr
 /* 1 when CODE is the user's TOTP code at NOW (one step either side), 0 when not, -1 on error. */
 int sr_policy_totp_verify(struct sr_policy *p, const char *name, const char *code, int64_t now,
 			  struct sr_error *err);
+/*
+ * Like sr_policy_totp_verify(), for a login: a code is good once.  The time
+ * step it matched is recorded for the user, and a code of that step or an
+ * earlier one is refused afterwards (RFC 6238, section 5.2), with *replayed
+ * set (may be NULL).  Check and record are one transaction.  This is state,
+ * not a policy change: it needs no actor and writes no policy.change event.
+ * 1 accepted, 0 refused, -1 on error.
+ */
+int sr_policy_totp_verify_once(struct sr_policy *p, const char *name, const char *code,
+			       int64_t now, int *replayed, struct sr_error *err);
 void sr_policy_secret_free(char *secret);
 /* qr.c: draws URI as a QR code of Unicode half blocks; ansi adds explicit colours. */
 int sr_policy_totp_qr(const char *uri, FILE *out, int ansi, struct sr_error *err);

@@ -55,6 +55,8 @@ int sr_verb_audit(struct sr_verb_ctx *ctx, int argc, char **argv);
 int sr_verb_user(struct sr_verb_ctx *ctx, int argc, char **argv);
 int sr_verb_dataset(struct sr_verb_ctx *ctx, int argc, char **argv);
 int sr_verb_project(struct sr_verb_ctx *ctx, int argc, char **argv);
+int sr_verb_export(struct sr_verb_ctx *ctx, int argc, char **argv);
+int sr_verb_sandbox(struct sr_verb_ctx *ctx, int argc, char **argv);
 
 /* The table of every group, NULL-terminated; used by saferoomctl and the SSH verbs. */
 extern const struct sr_verb sr_verbs[];

@@ -21,7 +21,7 @@ snap1=$(sha256sum <"$S/policy.db")
 check "init again" -- ctl init
 check "init on an existing store leaves it byte-for-byte alone" -- \
 	test "$(sha256sum <"$S/policy.db")" = "$snap1"
-check "a fresh store is at version 2" -- test "$(q 'PRAGMA user_version')" = 2
+check "a fresh store is at version 4" -- test "$(q 'PRAGMA user_version')" = 4
 
 # ---- a version-1 store, by hand ---------------------------------------------------------
 rm -f "$S/policy.db" "$S/policy.db-wal" "$S/policy.db-shm"
@@ -68,7 +68,7 @@ SQL
 check "the hand-made store is version 1" -- test "$(q 'PRAGMA user_version')" = 1
 check "saferoomctl opens it" -- ctl user list --json
 cp "$T/last.out" "$T/users.json"
-check "... and migrated it to version 2" -- test "$(q 'PRAGMA user_version')" = 2
+check "... and migrated it to version 4" -- test "$(q 'PRAGMA user_version')" = 4
 check "users kept, with uids, status, expiry, roles, networks" -- python3 - "$T/users.json" <<'PY'
 import json, sys
 u = {x['name']: x for x in json.load(open(sys.argv[1]))}
@@ -89,7 +89,9 @@ assert [d['dataset'] for d in p['datasets']] == ['registry']
 PY
 check "the migrated store decides logins" -- ctl user check alice --project legacy
 check "the new tables exist" -- test "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('host_ids','project_limits','dataset_rows')")" = 3
+check "the export review tables exist" -- test "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('export_requests','export_checks','export_reviews')")" = 3
 check "new columns on datasets, with defaults" -- test "$(q "SELECT row_count, file_count, indexed FROM datasets")" = "0|0|0"
+check "users have totp_last_step, 0 after migration" -- test "$(q "SELECT DISTINCT totp_last_step FROM users")" = 0
 check "a v1 dataset can be indexed after migration" -- ctl dataset reindex registry
 check "... and its rows are" -- test "$(q "SELECT row_count FROM datasets WHERE name = 'registry'")" = 1
 check "new limits work on old projects" -- ctl project set legacy memory 1G

@@ -1,7 +1,7 @@
 /*
  * audit-fill — builds a real audit.db for tests, through the real store.
  *
- *   audit-fill [-b BATCH] [-r RETENTION_DAYS] [-s FIRST_SESSION] [-S] STATE_DIR COUNT
+ *   audit-fill [-b BATCH] [-r RETENTION_DAYS] [-s FIRST_SESSION] [-S] [-z] STATE_DIR COUNT
  *
  * Opens STATE_DIR in SR_AUDIT_WRITE mode (so it is refused while a writer
  * runs) and appends COUNT events in batches of BATCH, as the writer would.
@@ -18,6 +18,13 @@
  * With -S, each batch is followed by a seal as the writer makes one: a line
  * in the witness file audit.seals, then an audit.seal event naming the head
  * (these events count towards COUNT).
+ *
+ * With -z, each recording is compressed (sr_recording_compress) once its
+ * session.end is written, as saferoomd does at the end of a session.
+ *
+ * Events are stamped with the time of the append; tests that need old
+ * events run audit-fill under faketime(1), which moves the store's clock
+ * and SQLite's alike.
  *
  * Prints "appended N events, head seq S (R events/s)", the rate counting
  * only the time spent in sr_audit_store_append, so that it measures the store.
@@ -40,7 +47,7 @@
 #include "saferoom/audit.h"
 
 #define FIELD 256
-#define USAGE "usage: audit-fill [-b BATCH] [-r RETENTION_DAYS] [-s FIRST_SESSION] [-S] STATE_DIR COUNT"
+#define USAGE "usage: audit-fill [-b BATCH] [-r RETENTION_DAYS] [-s FIRST_SESSION] [-S] [-z] STATE_DIR COUNT"
 
 static const char *const users[] = { "alice", "bob", "carol", "erin" };
 static const char *const projects[] = { "onco-2026", "cardio-7" };
@@ -57,10 +64,19 @@ struct slot {
 	char details[FIELD];
 };
 
+/* A recording to compress once the session.end naming it is durable. */
+struct pending {
+	char name[64];
+	unsigned char sha256[SR_AUDIT_HASH_LEN];
+};
+
 /* Where the script is: session k, step within it. */
 struct script {
 	const char *state_dir;
 	int seal;                /* -S: seal after every batch */
+	int compress;            /* -z: compress recordings once their batch is in */
+	struct pending *pending; /* recordings named in the batch being appended */
+	size_t n_pending;
 	int64_t session;
 	int step;
 	int execs_done;
@@ -175,6 +191,13 @@ step_event(struct script *sc, struct slot *s)
 		snprintf(s->type, sizeof(s->type), "session.end");
 		snprintf(s->details, sizeof(s->details),
 			 "{\"recording\":\"%s\",\"recording_sha256\":\"%s\"}", name, hex);
+		if (sc->compress) {
+			struct pending *p = &sc->pending[sc->n_pending++];
+
+			snprintf(p->name, sizeof(p->name), "%s", name);
+			if (sr_audit_unhex(hex, p->sha256) < 0)
+				die("bad hash");
+		}
 		return 1;
 	}
 }
@@ -251,6 +274,31 @@ seal_head(struct sr_audit_store *store, const char *state_dir)
 		die("%s", sr_error_msg(&err));
 }
 
+/*
+ * Compresses the recordings whose session.end is now durable, checking each
+ * against the hash the trail holds for it, as saferoomd does.
+ */
+static void
+compress_pending(struct script *sc)
+{
+	struct sr_error err = { "" };
+	char path[4096];
+	int dirfd;
+
+	if (sc->n_pending == 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", sc->state_dir, SR_AUDIT_RECORDINGS);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		die("%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < sc->n_pending; i++)
+		if (sr_recording_compress(dirfd, sc->pending[i].name, sc->pending[i].sha256,
+					  &err) < 0)
+			die("%s", sr_error_msg(&err));
+	close(dirfd);
+	sc->n_pending = 0;
+}
+
 /* Appends count events; returns the seconds spent appending. */
 static double
 fill(struct sr_audit_store *store, struct script *sc, long count, long batch)
@@ -261,7 +309,8 @@ fill(struct sr_audit_store *store, struct script *sc, long count, long batch)
 	long done = 0, n, i;
 	double spent = 0, t0;
 
-	if (evs == NULL || slots == NULL)
+	sc->pending = calloc((size_t)batch, sizeof(*sc->pending));
+	if (evs == NULL || slots == NULL || sc->pending == NULL)
 		die("out of memory");
 	while (done < count) {
 		n = count - done < batch ? count - done : batch;
@@ -275,6 +324,7 @@ fill(struct sr_audit_store *store, struct script *sc, long count, long batch)
 		if (sr_audit_store_append(store, evs, (size_t)n, &err) < 0)
 			die("%s", sr_error_msg(&err));
 		spent += now_s() - t0;
+		compress_pending(sc);
 		done += n;
 		if (sc->seal && done < count) {
 			seal_head(store, sc->state_dir);
@@ -283,6 +333,7 @@ fill(struct sr_audit_store *store, struct script *sc, long count, long batch)
 	}
 	free(evs);
 	free(slots);
+	free(sc->pending);
 	return spent;
 }
 
@@ -299,7 +350,7 @@ main(int argc, char **argv)
 	int64_t head;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "b:r:s:S")) != -1) {
+	while ((opt = getopt(argc, argv, "b:r:s:Sz")) != -1) {
 		if (opt == 'b')
 			batch = number(optarg, "batch size");
 		else if (opt == 'r')
@@ -308,6 +359,8 @@ main(int argc, char **argv)
 			sc.session = number(optarg, "first session");
 		else if (opt == 'S')
 			sc.seal = 1;
+		else if (opt == 'z')
+			sc.compress = 1;
 		else
 			die("%s", USAGE);
 	}

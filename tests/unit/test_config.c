@@ -78,6 +78,7 @@ check_defaults(const struct sr_config *cfg, const char *what)
 	is_int(cfg->sandbox_max_file_size, 8LL << 30, "%s: sandbox_max_file_size", what);
 	is_int(cfg->idle_timeout, 3600, "%s: idle_timeout", what);
 	is_int(cfg->max_session, 12 * 3600, "%s: max_session", what);
+	is_int(cfg->min_free_space, 1LL << 30, "%s: min_free_space", what);
 }
 
 static void

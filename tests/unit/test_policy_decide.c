@@ -289,6 +289,35 @@ run_cases(void)
 	}
 }
 
+/* A login's code is good once: its step, and every earlier one, are spent. */
+static void
+test_totp_once(const char *secret, size_t secretlen, int64_t now)
+{
+	struct sr_error err = { { 0 } };
+	char code[16], later[16], earlier[16];
+	int replayed = -1;
+
+	oath_totp_generate(secret, secretlen, (time_t)now, 30, 0, 6, code);
+	oath_totp_generate(secret, secretlen, (time_t)now + 30, 30, 0, 6, later);
+	oath_totp_generate(secret, secretlen, (time_t)now - 30, 30, 0, 6, earlier);
+	ok(sr_policy_totp_verify_once(pol, "alice", code, now, &replayed, &err) == 1 &&
+	   replayed == 0, "verify_once accepts a fresh code");
+	ok(sr_policy_totp_verify_once(pol, "alice", code, now + 10, &replayed, &err) == 0 &&
+	   replayed == 1, "... and refuses the same code again, as a replay");
+	ok(sr_policy_totp_verify_once(pol, "alice", earlier, now, &replayed, &err) == 0 &&
+	   replayed == 1, "a code of the step before, still in the window, is refused too");
+	ok(sr_policy_totp_verify(pol, "alice", code, now, &err) == 1,
+	   "sr_policy_totp_verify (user check) still says the code is right: it spends nothing");
+	ok(sr_policy_totp_verify_once(pol, "alice", "000000", now, &replayed, &err) == 0 &&
+	   replayed == 0, "a wrong code is refused, not as a replay");
+	ok(sr_policy_totp_verify_once(pol, "alice", later, now, &replayed, &err) == 1,
+	   "the next step's code is accepted once");
+	ok(sr_policy_totp_verify_once(pol, "alice", later, now + 30, &replayed, &err) == 0 &&
+	   replayed == 1, "... and only once");
+	ok(sr_policy_totp_verify_once(pol, "nobody", code, now, &replayed, &err) == 0,
+	   "an unknown user's code is refused");
+}
+
 /* TOTP: the seed in the URI gives codes that the decision accepts. */
 static void
 test_totp(void)
@@ -320,6 +349,7 @@ test_totp(void)
 	req.totp_code = "12345x";
 	must(sr_policy_login_check(pol, &req, &d, &err), "check", &err);
 	is_str(sr_policy_reason_name(d.reason), "totp-invalid", "a malformed code is refused");
+	test_totp_once(secret, secretlen, req.now);
 	must(sr_policy_user_totp_disable(pol, "alice", &err), "totp off", &err);
 	req.totp_code = NULL;
 	must(sr_policy_login_check(pol, &req, &d, &err), "check", &err);

@@ -3,7 +3,8 @@
  * a caller's roles rather than saferoomctl's admin.  Only admins and auditors
  * may read the trail; a researcher or steward gets SR_VERB_DENIED and not a
  * byte of it.  And text from the network (a login name tried at auth.fail)
- * reaches the auditor's terminal with its control characters escaped.
+ * reaches the auditor's terminal with its control characters escaped.  Only
+ * an admin may prune it.
  *
  * The rest of the verbs' behaviour is tested through the real saferoomctl
  * in tests/cli/audit_query.sh and audit_verify.sh.
@@ -30,7 +31,7 @@ struct captured {
 static void
 run(unsigned roles, struct captured *c, int argc, char **argv)
 {
-	struct sr_config cfg = { .state_dir = dir };
+	struct sr_config cfg = { .state_dir = dir, .audit_retention_days = 730 };
 	struct sr_verb_ctx ctx = {
 		.prog = "test", .cfg = &cfg, .actor = "dave", .roles = roles, .source = "test",
 	};
@@ -88,6 +89,32 @@ test_roles(void)
 	free(c.err);
 }
 
+/* Removing events is an admin's decision; an auditor only reads. */
+static void
+test_prune_roles(void)
+{
+	char *prune[] = { "audit", "prune", NULL };
+	char *dry[] = { "audit", "prune", "--dry-run", NULL };
+	char *verify[] = { "audit", "verify", NULL };
+	struct captured c = { 0 };
+
+	run(SR_ROLE_AUDITOR, &c, 2, prune);
+	is_int(c.rc, SR_VERB_DENIED, "an auditor is denied audit prune");
+	is_int(c.out_len, 0, "and nothing is printed");
+	run(SR_ROLE_AUDITOR, &c, 3, dry);
+	is_int(c.rc, SR_VERB_DENIED, "even with --dry-run");
+	run(SR_ROLE_RESEARCHER | SR_ROLE_STEWARD, &c, 2, prune);
+	is_int(c.rc, SR_VERB_DENIED, "a steward is denied audit prune");
+	run(SR_ROLE_ADMIN, &c, 2, verify);
+	ok(c.rc == SR_VERB_OK && strcmp(c.out, "audit trail intact: 2 events, head seq 2\n") == 0,
+	   "the trail is untouched");
+	run(SR_ROLE_ADMIN, &c, 3, dry);
+	ok(c.rc == SR_VERB_OK && strstr(c.out, "would remove 0 events") != NULL,
+	   "an admin's --dry-run: nothing is old enough");
+	free(c.out);
+	free(c.err);
+}
+
 static void
 test_escaping(void)
 {
@@ -111,6 +138,7 @@ main(void)
 	dir = tap_tmpdir("verbs-audit");
 	fill();
 	test_roles();
+	test_prune_roles();
 	test_escaping();
 	tap_rm_rf(dir);
 	return done_testing();

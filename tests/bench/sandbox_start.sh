@@ -1,0 +1,97 @@
+#!/bin/sh
+# sandbox_start.sh — saferoom's sandbox side by side with bubblewrap
+# (`bwrap --unshare-all` with the same binds), in one run:
+#   (1) start and exit of /bin/true;                  aim: ratio <= 0.8
+#   (2) a 2000-exec shell loop with exec logging, without it, and under bwrap;
+#       aim: logging costs at most 10%.
+# Prints medians (ms) and ratios.  Root only; `make bench` runs it.  The
+# audit writer runs, as under saferoomd, so that exec events are group-committed.
+set -eu
+: "${SR_BUILDDIR:=.}"
+RUN="$SR_BUILDDIR/tests/tools/sandbox-run"
+WRITER="$SR_BUILDDIR/saferoom-audit-writer"
+STARTS=${SR_BENCH_STARTS:-60}
+LOOPS=${SR_BENCH_LOOPS:-7}
+[ "$(id -u)" -eq 0 ] || { echo "sandbox_start: needs root" >&2; exit 1; }
+[ -x "$RUN" ] || { echo "sandbox_start: build it first: make check" >&2; exit 1; }
+command -v bwrap >/dev/null || { echo "sandbox_start: needs bwrap (bubblewrap)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/sr-bench-sandbox-XXXXXX)
+WPID=""
+trap '[ -n "$WPID" ] && kill $WPID; rm -rf "$T"' EXIT
+mkdir -m 0700 "$T/state"
+mkdir -p "$T/data/cohort" "$T/ws"
+echo "id,age" >"$T/data/cohort/table.csv"
+chown 0:62001 "$T/ws"
+chmod 2770 "$T/ws"
+
+mkfifo "$T/ready"
+"$WRITER" -d "$T/state" -R 3 3>"$T/ready" 2>"$T/writer.err" &
+WPID=$!
+[ "$(timeout 10 head -c 1 "$T/ready")" = R ] || { echo "audit writer did not start" >&2; exit 1; }
+
+n=0
+saferoom() { # [--no-exec-log] -- CMD...
+	n=$((n + 1))
+	"$RUN" --user alice --uid 61001 --project alpha --gid 62001 --session "bench-$$-$n" \
+		--workspace "$T/ws" --home home/alice --state-dir "$T/state" \
+		--dataset cohort="$T/data/cohort" --cgroup-parent saferoom-bench \
+		--memory 1G --pids 512 --tmp-size 64M "$@"
+}
+
+# The same view of the host: /usr read-only with the merged-/usr links, the
+# /etc files saferoom binds, the dataset read-only, the workspace read-write,
+# fresh /tmp, /proc and /dev, every namespace new.
+ETC=""
+for e in alternatives bash.bashrc ld.so.cache ld.so.conf ld.so.conf.d localtime nsswitch.conf \
+	passwd group profile; do
+	[ -e "/etc/$e" ] && ETC="$ETC --ro-bind /etc/$e /etc/$e"
+done
+bw() {
+	# shellcheck disable=SC2086
+	bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL \
+		--ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+		--symlink usr/lib64 /lib64 --symlink usr/sbin /sbin $ETC \
+		--ro-bind "$T/data/cohort" /data/cohort --bind "$T/ws" /project \
+		--tmpfs /tmp --proc /proc --dev /dev --hostname alpha \
+		--uid 61001 --gid 62001 --chdir /project "$@"
+}
+
+now_ms() { date +%s%N | sed 's/......$//'; }
+
+# median LABEL ROUNDS CMD...: runs CMD ROUNDS times, prints and returns (in $MED) the median ms.
+median() {
+	label=$1 rounds=$2
+	shift 2
+	: >"$T/times"
+	i=0
+	while [ $i -lt "$rounds" ]; do
+		t0=$(now_ms)
+		"$@" >/dev/null 2>&1 || { echo "$label failed" >&2; exit 1; }
+		echo $(( $(now_ms) - t0 )) >>"$T/times"
+		i=$((i + 1))
+	done
+	MED=$(sort -n "$T/times" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+	printf '  %-44s median %8s ms  (%s runs)\n' "$label" "$MED" "$rounds"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "== sandbox: start and exit of /bin/true"
+median "saferoom (exec logging on)" "$STARTS" saferoom -- /bin/true
+SR=$MED
+median "bwrap --unshare-all" "$STARTS" bw /bin/true
+BW=$MED
+echo "  ratio saferoom/bwrap: $(ratio "$SR" "$BW")   (aim: <= 0.8)"
+
+LOOP='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i + 1)); done'
+echo "== sandbox: a 2000-exec shell loop"
+median "saferoom, exec logging on" "$LOOPS" saferoom -- sh -c "$LOOP"
+ON=$MED
+median "saferoom, exec logging off" "$LOOPS" saferoom --no-exec-log -- sh -c "$LOOP"
+OFF=$MED
+median "bwrap --unshare-all" "$LOOPS" bw sh -c "$LOOP"
+BWL=$MED
+echo "  logging cost (on/off): $(ratio "$ON" "$OFF")   (aim: <= 1.10)"
+echo "  saferoom with logging / bwrap: $(ratio "$ON" "$BWL")"
+echo "  exec events written: $(sqlite3 "$T/state/audit.db" "SELECT count(*) FROM events WHERE type = 'exec'" 2>/dev/null || echo '?')"
