@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "saferoom/config.h"
+#include "saferoom/export.h"
 #include "saferoom/policy.h"
 
 /* Longest line accepted, not counting its newline. */
@@ -72,6 +73,7 @@ static int parse_retention(struct sr_config *cfg, const char *value, struct sr_e
 static int parse_allow_from(struct sr_config *cfg, const char *value, struct sr_error *err);
 static int parse_uid_range(struct sr_config *cfg, const char *value, struct sr_error *err);
 static int parse_gid_range(struct sr_config *cfg, const char *value, struct sr_error *err);
+static int parse_file_types(struct sr_config *cfg, const char *value, struct sr_error *err);
 
 /*
  * The keywords.  host_key has no fixed default because it follows state_dir;
@@ -94,6 +96,8 @@ static const struct keyword keywords[] = {
 	{ #name, NULL, def, 0, K_BOOL, offsetof(struct sr_config, name), 0, 1, NULL }
 #define LIMIT(name, def, unit_of) \
 	{ #name, NULL, def, 0, K_LIMIT, offsetof(struct sr_config, name), 0, 0, unit_of }
+#define LIMIT_MAX(name, def, unit_of, max) \
+	{ #name, NULL, def, 0, K_LIMIT, offsetof(struct sr_config, name), 0, max, unit_of }
 	/* Admission: how long, how often, how many, as sshd's knobs. */
 	INT(login_grace_time,        "60",   1, 3600),
 	INT(max_auth_tries,          "6",    1, 100),
@@ -117,10 +121,18 @@ static const struct keyword keywords[] = {
 	LIMIT(max_session,           "12h",  "max_session"),
 	/* Below this much free space in state_dir no session starts unrecorded. */
 	LIMIT(min_free_space,        "1G",   "tmp_size"),
+	/* Export review: what may be submitted and what the checks flag. */
+	LIMIT_MAX(export_max_size,   "16M",  "tmp_size", 1L << 30),
+	INT(export_max_rows,         "5000", 1, 100000000),
+	INT(export_min_cell,         "10",   1, 1000000),
+	BOOL(export_zero_disclosive, "yes"),
+	INT(export_approvals,        "1",    1, 16),
+	CUSTOM("export_file_types", parse_file_types, "csv,tsv,txt,md,json,log,png,jpg,svg,pdf", 0),
 #undef CUSTOM
 #undef INT
 #undef BOOL
 #undef LIMIT
+#undef LIMIT_MAX
 };
 #define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -315,6 +327,26 @@ static int
 parse_gid_range(struct sr_config *cfg, const char *value, struct sr_error *err)
 {
 	return parse_id_range(value, &cfg->gid_min, &cfg->gid_max, err);
+}
+
+/*
+ * A comma-separated list of file types the export checks know; checked by
+ * the export module itself, so that the list here can never name a type no
+ * check understands.
+ */
+static int
+parse_file_types(struct sr_config *cfg, const char *value, struct sr_error *err)
+{
+	struct sr_export_limits l;
+
+	if (strlen(value) >= sizeof(cfg->export_file_types))
+		return sr_error_set(err, "list longer than %zu bytes", sizeof(cfg->export_file_types) - 1);
+	sr_export_limits_init(&l);
+	l.file_types = value;
+	if (sr_export_limits_check(&l, err) < 0)
+		return -1;
+	snprintf(cfg->export_file_types, sizeof(cfg->export_file_types), "%s", value);
+	return 0;
 }
 
 /* ---- networks --------------------------------------------------------------- */
@@ -554,6 +586,9 @@ parse_value(struct sr_config *cfg, const struct keyword *kw, const char *value,
 		/* "default" means the configuration's value, so it cannot be one. */
 		if (v <= 0)
 			return sr_error_set(err, "\"%s\": give a value above zero", value);
+		if (kw->max > 0 && v > kw->max)
+			return sr_error_set(err, "\"%s\" is above the maximum of %ld bytes", value,
+					    kw->max);
 		*(int64_t *)(void *)field = v;
 		return 0;
 	case K_NAME:

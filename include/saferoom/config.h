@@ -69,6 +69,14 @@ struct sr_config {
 	int64_t idle_timeout;
 	int64_t max_session;
 	int64_t min_free_space;          /* bytes free in state_dir for a session to start */
+
+	/* Export review (see export.h: struct sr_export_limits). */
+	int64_t export_max_size;         /* bytes of a submitted file */
+	int export_max_rows;             /* data rows of a CSV/TSV table */
+	int export_min_cell;             /* smallest count that may leave */
+	int export_zero_disclosive;      /* zero counts are flagged */
+	int export_approvals;            /* distinct stewards who must approve */
+	char export_file_types[256];     /* comma-separated extensions */
 };
 
 /*

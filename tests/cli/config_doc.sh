@@ -12,7 +12,7 @@ DOC="$SR_SRCDIR/packaging/saferoom.conf"
 sed -n '/^static const struct keyword keywords\[\] = {/,/^};/p' "$SRC" |
 	sed -n -e 's/^[[:space:]]*{ *"\([a-z0-9_]*\)".*/\1/p' \
 		-e 's/^[[:space:]]*CUSTOM("\([a-z0-9_]*\)",.*/\1/p' \
-		-e 's/^[[:space:]]*[A-Z]*(\([a-z0-9_]*\),.*/\1/p' >"$T/keywords"
+		-e 's/^[[:space:]]*[A-Z_]*(\([a-z0-9_]*\),.*/\1/p' >"$T/keywords"
 n=$(grep -c . "$T/keywords")
 [ "$n" -ge 8 ]
 ok $? "found the keyword table in broker/config.c ($n keywords)"

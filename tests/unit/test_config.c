@@ -79,6 +79,13 @@ check_defaults(const struct sr_config *cfg, const char *what)
 	is_int(cfg->idle_timeout, 3600, "%s: idle_timeout", what);
 	is_int(cfg->max_session, 12 * 3600, "%s: max_session", what);
 	is_int(cfg->min_free_space, 1LL << 30, "%s: min_free_space", what);
+	is_int(cfg->export_max_size, 16LL << 20, "%s: export_max_size", what);
+	is_int(cfg->export_max_rows, 5000, "%s: export_max_rows", what);
+	is_int(cfg->export_min_cell, 10, "%s: export_min_cell", what);
+	is_int(cfg->export_zero_disclosive, 1, "%s: export_zero_disclosive", what);
+	is_int(cfg->export_approvals, 1, "%s: export_approvals", what);
+	is_str(cfg->export_file_types, "csv,tsv,txt,md,json,log,png,jpg,svg,pdf",
+	       "%s: export_file_types", what);
 }
 
 static void
@@ -245,6 +252,10 @@ static const struct bad_case bad_cases[] = {
 	{ "sandbox_cpu -1\n", 1, "bad value" },
 	{ "idle_timeout 5y\n", 1, "bad value" },
 	{ "max_session 1h\nmax_session 2h\n", 2, "given again" },
+	{ "export_approvals 17\n", 1, "out of range 1..16" },
+	{ "export_zero_disclosive 0\n", 1, "neither yes nor no" },
+	{ "export_file_types csv,exe\n", 1, "exe" },
+	{ "export_max_size 2G\n", 1, "above the maximum" },
 	/* listen */
 	{ "listen 127.0.0.1\n", 1, "no :PORT" },
 	{ "listen 127.0.0.1:0\n", 1, "out of range 1..65535" },
