@@ -2,6 +2,8 @@
 noinst_LIBRARIES += libsrbroker.a
 libsrbroker_a_SOURCES = \
 	broker/config.c \
+	broker/export_limits.c \
+	broker/export_limits.h \
 	broker/sandbox_limits.c \
 	broker/sandbox_limits.h \
 	broker/verbs.c \
@@ -36,6 +38,7 @@ saferoomd_SOURCES = \
 	broker/log.h \
 	broker/monitor.c \
 	broker/monitor.h \
+	broker/monitor_export.c \
 	broker/monitor_proto.c \
 	broker/monitor_proto.h \
 	broker/monitor_session.c \

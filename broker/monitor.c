@@ -670,7 +670,6 @@ static int
 mon_open(struct monitor *m, struct sr_error *err)
 {
 	const struct sr_config *cfg = m->a->cfg;
-	const char *nets[SR_CONFIG_MAX_ALLOW];
 	unsigned char rnd[12];
 	size_t i;
 
@@ -684,6 +683,16 @@ mon_open(struct monitor *m, struct sr_error *err)
 	m->kaudit = sr_kaudit_open(err);
 	if (m->kaudit == NULL)
 		return -1;
+	return mon_policy_open(m, err);
+}
+
+int
+mon_policy_open(struct monitor *m, struct sr_error *err)
+{
+	const struct sr_config *cfg = m->a->cfg;
+	const char *nets[SR_CONFIG_MAX_ALLOW];
+	size_t i;
+
 	m->policy = sr_policy_open(cfg->state_dir, NULL, err);
 	if (m->policy == NULL)
 		return -1;
@@ -743,14 +752,16 @@ mon_signals(struct monitor *m)
 static int
 mon_poll_once(struct monitor *m)
 {
-	struct pollfd fds[8];
-	int n = 3, rc;
+	struct pollfd fds[8 + MON_EXPORT_POLLFDS];
+	int n = 3, ns = 0, ne, rc;
 
 	fds[0] = (struct pollfd){ .fd = m->ctl, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = m->log, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
 	if (m->sess != NULL)
-		n += sr_session_pollfds(m->sess, fds + 3, 5);
+		ns = sr_session_pollfds(m->sess, fds + 3, 5);
+	ne = mon_export_pollfds(m, fds + 3 + ns, MON_EXPORT_POLLFDS);
+	n += ns + ne;
 	rc = poll(fds, (nfds_t)n, mon_timeout(m));
 	if (rc < 0 && errno != EINTR)
 		return -1;
@@ -764,7 +775,9 @@ mon_poll_once(struct monitor *m)
 		log_info("%s: login grace time over", m->a->source);
 		return -1;
 	}
-	if (m->sess != NULL && mon_session_poll(m, fds + 3, n - 3) < 0)
+	/* Before the session's turn, which may end the session and the export socket. */
+	mon_export_poll(m, fds + 3 + ns, ne);
+	if (m->sess != NULL && mon_session_poll(m, fds + 3, ns) < 0)
 		return -1;
 	if (fds[0].revents & (POLLIN | POLLHUP | POLLERR) && mon_dispatch_one(m) < 0)
 		return -1;
@@ -791,6 +804,7 @@ mon_close(struct monitor *m)
 
 	if (m->sess != NULL)
 		mon_session_end(m, m->end_reason ?: "disconnect");
+	mon_export_close(m);
 	if (!m->authenticated && m->tries > 0 && !m->failed)
 		mon_fail(m, "no-key-accepted", "no offered key was accepted");
 	if (m->net_pid > 0) {

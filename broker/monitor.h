@@ -57,6 +57,7 @@ struct monitor {
 	struct sr_kaudit *kaudit;
 	struct sr_sandbox *sb;
 	struct sr_session *sess;
+	struct mon_export *export;   /* a researcher session's export socket, or NULL */
 	struct sr_verbs_ssh verb;
 	char verb_cmd[SR_MON_STR_MAX];
 	char rec_name[64];
@@ -75,6 +76,8 @@ void details_add(json_object *o, const char *key, const char *value);
 /* A refused request: channel.denied and a log line. */
 void mon_denied(struct monitor *m, const char *what, const char *detail);
 int mon_reply_ok(struct monitor *m, int ok, const char *message);
+/* Opens policy.db into m->policy, with the configured id ranges and networks. */
+int mon_policy_open(struct monitor *m, struct sr_error *err);
 
 /* monitor_session.c */
 int mm_answer_shell(struct monitor *m, struct sr_mon_msg *q);
@@ -83,5 +86,18 @@ int mm_answer_exec(struct monitor *m, struct sr_mon_msg *q);
 int mon_session_poll(struct monitor *m, const struct pollfd *fds, int n);
 /* Ends the session now, writing session.end. */
 void mon_session_end(struct monitor *m, const char *reason);
+
+/* monitor_export.c: the export socket of a researcher session */
+#define MON_EXPORT_POLLFDS 5
+/* Makes the socket, before the sandbox is built; m->export is set. */
+int mon_export_open(struct monitor *m, struct sr_error *err);
+/* Fills the spec's export_socket (and export_client, in tests). */
+void mon_export_spec(const struct monitor *m, struct sr_sandbox_spec *spec);
+/* Up to MON_EXPORT_POLLFDS descriptors to poll; how many. */
+int mon_export_pollfds(struct monitor *m, struct pollfd *fds, int max);
+/* After poll: accepts connections, reaps their servers. */
+void mon_export_poll(struct monitor *m, const struct pollfd *fds, int n);
+/* Removes the socket and waits for the servers; NULL-safe, may be called twice. */
+void mon_export_close(struct monitor *m);
 
 #endif /* SAFEROOM_BROKER_MONITOR_H */

@@ -9,6 +9,8 @@
  * recording's SHA-256, so the recording cannot be swapped afterwards.
  * A running session is re-decided against policy every recheck_interval
  * seconds: a revoked grant, a locked user or an ended membership ends it.
+ * The researcher's banner names her project, its DRB reference and end
+ * date, the datasets mounted, and her export requests decided lately.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "saferoom/export.h"
 #include "saferoom/verbs.h"
 #include "log.h"
 #include "monitor.h"
@@ -115,7 +118,34 @@ sandbox_build(struct monitor *m, struct sr_error *err)
 	spec.lang = m->lang[0] != '\0' ? m->lang : NULL;
 	spec.audit = m->audit;
 	spec.audit_state_dir = m->a->cfg->state_dir;
+	mon_export_spec(m, &spec);
 	return sr_sandbox_new(&spec, err);
+}
+
+/*
+ * Her export requests decided in the last EXPORT_BANNER_DAYS, one line
+ * each, so that an approval reaches her at her next login.
+ */
+#define EXPORT_BANNER_DAYS 14
+
+static void
+banner_exports(struct monitor *m)
+{
+	struct sr_error err = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return;
+	if (sr_export_banner(m->policy, m->user, time(NULL) - EXPORT_BANNER_DAYS * 86400, f, 1,
+			     &err) < 0)
+		log_warn("export requests of %s: %s", m->user, sr_error_msg(&err));
+	fclose(f);
+	if (text != NULL && len > 0)
+		sr_session_say(m->sess, text);
+	free(text);
 }
 
 /* The login banner: where she is, what she may read, until when. */
@@ -150,6 +180,7 @@ banner(struct monitor *m)
 			 "This session is recorded.\r\n");
 	json_object_put(p);
 	sr_session_say(m->sess, text);
+	banner_exports(m);
 }
 
 static struct sr_session_io
@@ -217,6 +248,10 @@ start_sandbox(struct monitor *m)
 	if (make_workspace(m, &err) < 0) {
 		log_err("%s", sr_error_msg(&err));
 		return mon_reply_ok(m, 0, "saferoom: the project workspace could not be made");
+	}
+	if (mon_export_open(m, &err) < 0) {
+		log_err("export socket of %s: %s", m->session_id, sr_error_msg(&err));
+		return mon_reply_ok(m, 0, "saferoom: the export service could not be started");
 	}
 	rec_dir = open_recordings(m, &err);
 	if (rec_dir < 0 || session_start_event(m, "shell") < 0) {
@@ -350,6 +385,14 @@ recheck(struct monitor *m)
 	char text[400];
 
 	m->next_recheck = time(NULL) + m->a->set->recheck_interval;
+	/* Closed before each export server was forked (monitor_export.c). */
+	if (m->policy == NULL && mon_policy_open(m, &err) < 0) {
+		log_err("recheck of %s: %s: ending it", m->session_id, sr_error_msg(&err));
+		sr_session_say(m->sess, "\r\nsaferoom: this session has ended: policy unavailable\r\n");
+		m->end_reason = "policy-unavailable";
+		sr_session_kill(m->sess, m->end_reason);
+		return;
+	}
 	if (sr_policy_recheck(m->policy, &req, m->spec, &d, &err) < 0) {
 		log_warn("recheck of %s: %s", m->session_id, sr_error_msg(&err));
 		return;
@@ -429,6 +472,7 @@ mon_session_end(struct monitor *m, const char *reason)
 	m->sess = NULL;
 	sr_sandbox_free(m->sb);
 	m->sb = NULL;
+	mon_export_close(m);
 	/* A session that never started is refused by the pending answer instead. */
 	if (!had_session)
 		return;

@@ -259,6 +259,33 @@ relay_to_pty(struct sr_session *s)
 	s->in_len -= (size_t)w;
 }
 
+/*
+ * Reads what the terminal holds, up to OUT_READ bytes.  A pty hands over at
+ * most a few KiB per read, so one read per poll round would mean one
+ * recording event and one send to the net child per few KiB: reading on
+ * until the pty is empty batches a flood into a few large events.
+ */
+static ssize_t
+read_pty(struct sr_session *s, unsigned char *raw, size_t cap)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < cap) {
+		r = read(s->pty, raw + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (got > 0 || (r < 0 && errno == EAGAIN))
+			break;
+		return -1;  /* EIO or EOF: every slave is closed */
+	}
+	return (ssize_t)got;
+}
+
 static int
 relay_from_pty(struct sr_session *s, struct sr_error *err)
 {
@@ -266,11 +293,11 @@ relay_from_pty(struct sr_session *s, struct sr_error *err)
 	ssize_t r;
 	size_t n;
 
-	r = read(s->pty, raw, sizeof(raw));
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	r = read_pty(s, raw, sizeof(raw));
+	if (r == 0)
 		return 0;
-	if (r <= 0) {
-		/* EIO: every slave is closed, the terminal is finished. */
+	if (r < 0) {
+		/* The terminal is finished. */
 		s->pty_eof = 1;
 		n = sr_osc52_flush(s->osc, clean);
 		return session_output(s, clean, n, err);

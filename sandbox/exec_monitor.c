@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -51,6 +52,12 @@
 
 #define ARGV_MAX 1024              /* arguments recorded at most */
 #define ARGV_BYTES (32 * 1024)     /* bytes of argument text recorded at most */
+#define BATCH 64                   /* argv entries read per round */
+#define SCRATCH ((BATCH + 1) * 4097)   /* a page and a NUL for the path and each of a batch */
+
+#ifndef NS_GET_PID_IN_PIDNS
+#define NS_GET_PID_IN_PIDNS _IOR(0xb7, 0x8, int)   /* Linux 6.10 */
+#endif
 
 /* ---- reading the task --------------------------------------------------------- */
 
@@ -143,66 +150,153 @@ add_string(json_object *obj, const char *key, const char *value)
 	free(clean);
 }
 
-/* argv: the pointer array read 64 entries at a time, until NULL, within ARGV_MAX and ARGV_BYTES. */
-static json_object *
-read_argv(pid_t pid, uint64_t addr, int *truncated)
+/* Bytes from ADDR to the end of its page, at most MAX. */
+static size_t
+page_rest(uint64_t addr, size_t max)
 {
-	json_object *arr = json_object_new_array();
-	uint64_t ptrs[64];
-	size_t bytes = 0, i, n = 0;
+	size_t rest = 4096 - (addr & 4095);
 
-	for (i = 0; addr != 0 && i < ARGV_MAX; i++) {
-		char *arg, *clean;
-
-		if (i % 64 == 0) {
-			ssize_t r = peek(pid, addr + i * sizeof(uint64_t), ptrs, sizeof(ptrs));
-
-			/* The array may end just before unmapped memory: fall back to one at a time. */
-			if (r < (ssize_t)sizeof(uint64_t))
-				r = peek(pid, addr + i * sizeof(uint64_t), ptrs, sizeof(uint64_t));
-			if (r < (ssize_t)sizeof(uint64_t))
-				return arr;
-			n = (size_t)r / sizeof(uint64_t);
-		}
-		if (i % 64 >= n || ptrs[i % 64] == 0)
-			return arr;
-		if (bytes >= ARGV_BYTES)
-			break;
-		arg = sr_exec_read_string(pid, ptrs[i % 64], ARGV_BYTES - bytes);
-		clean = utf8_clean(arg != NULL ? arg : "");
-		bytes += strlen(arg != NULL ? arg : "") + 1;
-		json_object_array_add(arr, json_object_new_string(clean != NULL ? clean : ""));
-		free(arg);
-		free(clean);
-	}
-	*truncated = addr != 0;
-	return arr;
+	return rest < max ? rest : max;
 }
 
+/*
+ * Reads N strings in one process_vm_readv(): for each, the bytes from
+ * addr[i] to the end of its page (at most max[i]) into buf.  A remote range
+ * never crosses a page, so it is read whole or not at all; out[i] is the
+ * string when that range held its NUL (or filled max[i]), else NULL, and the
+ * caller reads that one the slow way (it runs on into the next page, or its
+ * page is unmapped).  buf holds SCRATCH bytes.
+ */
+static void
+read_strings(pid_t pid, const uint64_t *addr, const size_t *max, size_t n, char *buf,
+	     char **out)
+{
+	struct iovec local[BATCH + 1], remote[BATCH + 1];
+	size_t i, off = 0, len[BATCH + 1];
+	ssize_t got;
+
+	for (i = 0; i < n; i++) {
+		out[i] = NULL;
+		len[i] = addr[i] != 0 ? page_rest(addr[i], max[i]) : 0;
+		local[i] = (struct iovec){ .iov_base = buf + off, .iov_len = len[i] };
+		remote[i] = (struct iovec){ .iov_base = (void *)(uintptr_t)addr[i],
+					    .iov_len = len[i] };
+		off += len[i] + 1;
+	}
+	got = process_vm_readv(pid, local, n, remote, n, 0);
+	for (i = 0; i < n && got > 0 && (size_t)got >= len[i]; got -= (ssize_t)len[i], i++) {
+		char *s = local[i].iov_base;
+
+		if (len[i] == 0)
+			continue;
+		if (memchr(s, '\0', len[i]) != NULL || len[i] == max[i]) {
+			s[len[i]] = '\0';
+			out[i] = strdup(s);
+		}
+	}
+}
+
+/* The pointers of argv[first..], up to BATCH; returns how many could be read. */
+static size_t
+read_ptrs(pid_t pid, uint64_t addr, size_t first, uint64_t *ptrs)
+{
+	ssize_t r = peek(pid, addr + first * sizeof(uint64_t), ptrs, BATCH * sizeof(uint64_t));
+
+	/* The array may end just before unmapped memory: fall back to one at a time. */
+	if (r < (ssize_t)sizeof(uint64_t))
+		r = peek(pid, addr + first * sizeof(uint64_t), ptrs, sizeof(uint64_t));
+	return r < (ssize_t)sizeof(uint64_t) ? 0 : (size_t)r / sizeof(uint64_t);
+}
+
+/*
+ * The path and argv: the pointer array is read BATCH entries at a time, and
+ * each batch of strings (the path with the first) in one call, within
+ * ARGV_MAX entries and ARGV_BYTES of text.  Returns the path, or NULL when
+ * it could not be read; *unreadable is set when that was for want of the
+ * right to read the task's memory (EPERM).
+ */
 static char *
-proc_link(pid_t pid, const char *what)
+read_exec_args(pid_t pid, uint64_t path_addr, uint64_t argv_addr, char *buf, json_object *arr,
+	       int *truncated, int *unreadable)
+{
+	uint64_t ptrs[BATCH], addr[BATCH + 1];
+	size_t max[BATCH + 1], bytes = 0, i = 0, n, k, j, np;
+	char *str[BATCH + 1], *path = NULL;
+	int path_done = 0, complete = argv_addr == 0;
+
+	*truncated = *unreadable = 0;
+	while (!path_done || (!complete && i < ARGV_MAX)) {
+		n = 0;
+		if (!complete && i < ARGV_MAX) {
+			np = read_ptrs(pid, argv_addr, i, ptrs);
+			while (n < np && ptrs[n] != 0 && i + n < ARGV_MAX)
+				n++;
+			complete = np == 0 || (n < np && ptrs[n] == 0);
+		}
+		k = path_done ? 0 : 1;
+		addr[0] = path_addr;
+		max[0] = PATH_MAX;
+		for (j = 0; j < n; j++) {
+			addr[k + j] = ptrs[j];
+			max[k + j] = ARGV_BYTES;
+		}
+		read_strings(pid, addr, max, n + k, buf, str);
+		if (!path_done) {
+			errno = 0;
+			path = str[0] != NULL ? str[0] : sr_exec_read_string(pid, path_addr, PATH_MAX);
+			*unreadable = path == NULL && errno == EPERM;
+			path_done = 1;
+		}
+		for (j = 0; j < n; j++, i++) {
+			char *arg = str[k + j], *clean;
+			size_t left = ARGV_BYTES - bytes;
+
+			if (bytes >= ARGV_BYTES) {
+				for (; j < n; j++)
+					free(str[k + j]);
+				*truncated = 1;
+				return path;
+			}
+			if (arg == NULL)
+				arg = sr_exec_read_string(pid, ptrs[j], left);
+			else if (strlen(arg) > left)
+				arg[left] = '\0';
+			clean = utf8_clean(arg != NULL ? arg : "");
+			bytes += strlen(arg != NULL ? arg : "") + 1;
+			json_object_array_add(arr, json_object_new_string(clean != NULL ? clean : ""));
+			free(arg);
+			free(clean);
+		}
+	}
+	*truncated = !complete;
+	return path;
+}
+
+/* readlink of PID/WHAT under the host's /proc (proc_fd). */
+static char *
+proc_link(int proc_fd, pid_t pid, const char *what)
 {
 	char path[64], buf[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, what);
-	n = readlink(path, buf, sizeof(buf) - 1);
+	snprintf(path, sizeof(path), "%ld/%s", (long)pid, what);
+	n = readlinkat(proc_fd, path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return NULL;
 	buf[n] = '\0';
 	return strdup(buf);
 }
 
-/* The task's pid in its own (the sandbox's) pid namespace: the last NSpid field. */
+/* The pid in the sandbox's namespace from the last NSpid field of /proc/PID/status. */
 static long
-inner_pid(pid_t pid)
+inner_pid_status(int proc_fd, pid_t pid)
 {
 	char path[64], buf[4096], *line, *last;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%ld/status", (long)pid);
+	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -216,6 +310,25 @@ inner_pid(pid_t pid)
 	line[strcspn(line + 1, "\n") + 1] = '\0';
 	last = strrchr(line, '\t');
 	return last != NULL ? strtol(last + 1, NULL, 10) : -1;
+}
+
+/*
+ * The task's pid in its own (the sandbox's) pid namespace: one ioctl on the
+ * namespace (Linux 6.10), or /proc/PID/status on older kernels.
+ */
+static long
+inner_pid(const struct sr_sandbox *sb, pid_t pid)
+{
+	int r;
+
+	if (sb->pidns_fd >= 0) {
+		r = ioctl(sb->pidns_fd, NS_GET_PID_IN_PIDNS, (unsigned long)pid);
+		if (r > 0)
+			return r;
+		if (errno != ENOTTY && errno != EINVAL)
+			return -1;
+	}
+	return inner_pid_status(sb->proc_fd, pid);
 }
 
 /* ---- one notification ------------------------------------------------------------ */
@@ -249,7 +362,7 @@ exec_info_clear(struct exec_info *x)
  * task is gone (nothing ran, nothing to record).
  */
 static int
-exec_read(int notify_fd, const struct seccomp_notif *req, struct exec_info *x)
+exec_read(const struct sr_sandbox *sb, const struct seccomp_notif *req, struct exec_info *x)
 {
 	const __u64 *a = req->data.args;
 	pid_t pid = (pid_t)req->pid;
@@ -258,20 +371,19 @@ exec_read(int notify_fd, const struct seccomp_notif *req, struct exec_info *x)
 
 	memset(x, 0, sizeof(*x));
 	x->execveat = req->data.nr == SYS_execveat;
-	errno = 0;
-	x->filename = sr_exec_read_string(pid, x->execveat ? a[1] : a[0], PATH_MAX);
+	x->argv = json_object_new_array();
 	/* Memory the kernel can read but we cannot (no ptrace right) is refused, never passed unseen. */
-	x->unreadable = x->filename == NULL && errno == EPERM;
-	x->argv = read_argv(pid, x->execveat ? a[2] : a[1], &x->truncated);
-	x->cwd = proc_link(pid, "cwd");
+	x->filename = read_exec_args(pid, x->execveat ? a[1] : a[0], x->execveat ? a[2] : a[1],
+				     sb->scratch, x->argv, &x->truncated, &x->unreadable);
+	x->cwd = proc_link(sb->proc_fd, pid, "cwd");
 	dirfd = x->execveat ? (int)a[0] : AT_FDCWD;
 	if (dirfd != AT_FDCWD) {
 		snprintf(path, sizeof(path), "fd/%d", dirfd);
-		x->dir = proc_link(pid, path);
+		x->dir = proc_link(sb->proc_fd, pid, path);
 	}
 	x->flags = x->execveat ? a[4] : 0;
-	x->pid = inner_pid(pid);
-	if (seccomp_notify_id_valid(notify_fd, req->id) != 0) {
+	x->pid = inner_pid(sb, pid);
+	if (seccomp_notify_id_valid(sb->notify_fd, req->id) != 0) {
 		exec_info_clear(x);
 		return -1;
 	}
@@ -356,6 +468,8 @@ sr_exec_monitor_handle(struct sr_sandbox *sb, struct sr_error *err)
 	if (sb->notif_req == NULL &&
 	    seccomp_notify_alloc(&sb->notif_req, &sb->notif_resp) != 0)
 		return sr_error_set(err, "sandbox: out of memory for a notification");
+	if (sb->scratch == NULL && (sb->scratch = malloc(SCRATCH)) == NULL)
+		return sr_error_set(err, "sandbox: out of memory for a notification");
 	req = sb->notif_req;
 	resp = sb->notif_resp;
 	/* The kernel refuses a receive buffer that is not zeroed. */
@@ -368,7 +482,7 @@ sr_exec_monitor_handle(struct sr_sandbox *sb, struct sr_error *err)
 	}
 	resp->id = req->id;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	if (exec_read(sb->notify_fd, req, &x) < 0)
+	if (exec_read(sb, req, &x) < 0)
 		return 0; /* likewise */
 	details = exec_details(&x);
 	if (x.unreadable) {

@@ -68,6 +68,9 @@ struct sr_sandbox {
 	uint64_t exec_count;
 	struct seccomp_notif *notif_req;  /* the listener's buffers, kept for the sandbox's life */
 	struct seccomp_notif_resp *notif_resp;
+	char *scratch;                    /* where the listener reads strings into */
+	int proc_fd;                      /* the host's /proc, for the trapped task's cwd */
+	int pidns_fd;                     /* the sandbox's pid namespace, to name pids as inside */
 };
 
 /* Reports "sandbox: MSG" to the holding process on fd and _exit()s.  Child only. */

@@ -13,6 +13,8 @@
  *	/proc        a fresh proc of the sandbox's pid namespace; /proc/sys read-only,
  *	             kcore, kmsg, sysrq-trigger, keys and timer_list masked
  *	/dev         null zero full random urandom tty, its own devpts, shm -> /tmp
+ *	/run/saferoom/export.sock
+ *	             the session's export socket, when the caller made one
  *
  * There is no /sys and no /home; nothing else of the host is reachable.
  *
@@ -81,6 +83,8 @@ struct plan {
 	int *data_dir;
 	int workspace;
 	int has_bash;
+	int export_socket;     /* -1: none */
+	int export_client;     /* -1: none (production) */
 };
 
 int
@@ -201,6 +205,17 @@ collect_host(int rfd, struct plan *p, const struct sr_sandbox *sb)
 		p->data_dir[i] = S_ISDIR(st.st_mode);
 	}
 	p->workspace = open_workspace(rfd, p->host_root, &sb->spec);
+	p->export_socket = p->export_client = -1;
+	if (sb->spec.export_socket != NULL) {
+		p->export_socket = sr_open_beneath(p->host_root, sb->spec.export_socket, O_PATH, &err);
+		if (p->export_socket < 0 || fstat(p->export_socket, &st) < 0 || !S_ISSOCK(st.st_mode))
+			sr_child_die(rfd, "export socket %s: not a socket", sb->spec.export_socket);
+	}
+	if (sb->spec.export_client != NULL) {
+		p->export_client = sr_open_beneath(p->host_root, sb->spec.export_client, O_PATH, &err);
+		if (p->export_client < 0 || fstat(p->export_client, &st) < 0 || !S_ISREG(st.st_mode))
+			sr_child_die(rfd, "export client %s: not a file", sb->spec.export_client);
+	}
 }
 
 /* ---- making mounts ------------------------------------------------------------- */
@@ -517,6 +532,57 @@ build_proc(int rfd, const struct plan *p, int root)
 	close(proc);
 }
 
+/*
+ * /run/saferoom/export.sock: the host socket itself, bound, so that a
+ * connect() inside reaches the monitor listening outside.  Read-only, so
+ * that its mode cannot be changed from inside; connecting needs no write
+ * access to the mount, only to the socket (hers, 0600).
+ */
+static void
+build_run(int rfd, const struct plan *p, int root)
+{
+	int run, dir;
+
+	if (p->export_socket < 0)
+		return;
+	run = subdir(rfd, root, "run");
+	dir = subdir(rfd, run, "saferoom");
+	mount_point(rfd, dir, "export.sock", 0);
+	bind_fd(rfd, p->export_socket, dir, "export.sock",
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(dir);
+	close(run);
+}
+
+/*
+ * Tests from a build tree: a small tmpfs holding only the given
+ * saferoom-export, over /usr/local/bin.  There rather than in a directory
+ * of our own put on PATH, because a login shell's /etc/profile sets PATH
+ * anew, and /usr/local/bin is on the PATH it sets.
+ */
+static void
+build_export_client(int rfd, const struct plan *p, int root)
+{
+	static const char *const opts[] = { "size", "64k", "nr_inodes", "16", "mode", "0755", NULL };
+	struct sr_error err;
+	int local, bin;
+
+	if (p->export_client < 0)
+		return;
+	local = sr_open_beneath(root, "usr/local", O_PATH | O_DIRECTORY, &err);
+	if (local < 0 || faccessat(local, "bin", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		sr_child_die(rfd, "no /usr/local/bin to offer saferoom-export in");
+	bin = new_fs(rfd, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	attach(rfd, bin, local, "bin");
+	mount_point(rfd, bin, "saferoom-export", 0);
+	bind_fd(rfd, p->export_client, bin, "saferoom-export",
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	set_attrs(rfd, bin, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+		  "/usr/local/bin");
+	close(bin);
+	close(local);
+}
+
 static void
 build_var(int rfd, int root)
 {
@@ -560,6 +626,10 @@ close_plan(struct plan *p, const struct sr_sandbox *sb)
 	free(p->data);
 	free(p->data_dir);
 	close(p->workspace);
+	if (p->export_socket >= 0)
+		close(p->export_socket);
+	if (p->export_client >= 0)
+		close(p->export_client);
 	close(p->host_root);
 	free(p);
 }
@@ -592,6 +662,8 @@ sr_mounts_build(int rfd, const struct sr_sandbox *sb, int *tmp_fd)
 	build_dev(rfd, p, root);
 	build_proc(rfd, p, root);
 	build_var(rfd, root);
+	build_run(rfd, p, root);
+	build_export_client(rfd, p, root);
 	close_plan(p, sb);
 	pivot(rfd, root);
 	set_attrs(rfd, root, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/");

@@ -137,6 +137,9 @@ check_spec(const struct sr_sandbox_spec *s, struct sr_error *err)
 		return sr_error_set(err, "sandbox: no audit trail to write exec events to");
 	if (s->cgroup_parent != NULL && !sr_sandbox_name_ok(s->cgroup_parent))
 		return sr_error_set(err, "sandbox: bad cgroup parent name");
+	if ((s->export_socket != NULL && s->export_socket[0] != '/') ||
+	    (s->export_client != NULL && s->export_client[0] != '/'))
+		return sr_error_set(err, "sandbox: export socket and client need absolute paths");
 	for (i = 0; i < s->n_datasets; i++) {
 		if (!sr_sandbox_name_ok(s->datasets[i].name))
 			return sr_error_set(err, "sandbox: bad dataset name");
@@ -184,6 +187,8 @@ copy_spec(struct sr_sandbox *sb, const struct sr_sandbox_spec *s)
 	c->audit_state_dir = dup_or_null(s->audit_state_dir, &failed);
 	c->cgroup_parent = dup_or_null(s->cgroup_parent != NULL ? s->cgroup_parent : "saferoom",
 				       &failed);
+	c->export_socket = dup_or_null(s->export_socket, &failed);
+	c->export_client = dup_or_null(s->export_client, &failed);
 	for (argc = 0; s->argv[argc] != NULL; argc++)
 		;
 	sb->argv = calloc(argc + 1, sizeof(char *));
@@ -223,7 +228,7 @@ sr_sandbox_new(const struct sr_sandbox_spec *spec, struct sr_error *err)
 		return NULL;
 	}
 	sb->janitor_fd = sb->pidfd = sb->sock = sb->notify_fd = -1;
-	sb->pty_fd = sb->tmp_fd = sb->epfd = sb->timerfd = -1;
+	sb->pty_fd = sb->tmp_fd = sb->epfd = sb->timerfd = sb->proc_fd = sb->pidns_fd = -1;
 	if (copy_spec(sb, spec) < 0) {
 		sr_error_set(err, "sandbox: out of memory");
 		sr_sandbox_free(sb);
@@ -471,6 +476,28 @@ setup_events(struct sr_sandbox *sb, struct sr_error *err)
 	return 0;
 }
 
+/*
+ * What the listener looks the trapped tasks up in: the host's /proc, and
+ * the sandbox's pid namespace (pid 1 is our child, not yet reaped, so that
+ * its pid names it).
+ */
+static int
+open_listener_fds(struct sr_sandbox *sb, struct sr_error *err)
+{
+	char path[64];
+
+	if (sb->notify_fd < 0)
+		return 0;
+	sb->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sb->proc_fd < 0)
+		return sr_error_errno(err, "sandbox: /proc");
+	snprintf(path, sizeof(path), "%ld/ns/pid", (long)sb->pid);
+	sb->pidns_fd = openat(sb->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (sb->pidns_fd < 0)
+		return sr_error_errno(err, "sandbox: /proc/%s", path);
+	return 0;
+}
+
 static int
 memfd_exec_sealable(void)
 {
@@ -523,7 +550,8 @@ sr_sandbox_start(struct sr_sandbox *sb, struct sr_error *err)
 		sr_error_errno(err, "sandbox: starting the child");
 		goto out_kill;
 	}
-	if (recv_ready(sb, err) < 0 || setup_events(sb, err) < 0)
+	if (recv_ready(sb, err) < 0 || open_listener_fds(sb, err) < 0 ||
+	    setup_events(sb, err) < 0)
 		goto out_kill;
 	return 0;
 
@@ -675,6 +703,10 @@ sr_sandbox_free(struct sr_sandbox *sb)
 		close(sb->timerfd);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
+	if (sb->proc_fd >= 0)
+		close(sb->proc_fd);
+	if (sb->pidns_fd >= 0)
+		close(sb->pidns_fd);
 	if (sb->own_audit)
 		sr_audit_client_free(sb->audit);
 	free((char *)sb->spec.user);
@@ -687,6 +719,8 @@ sr_sandbox_free(struct sr_sandbox *sb)
 	free((char *)sb->spec.lang);
 	free((char *)sb->spec.audit_state_dir);
 	free((char *)sb->spec.cgroup_parent);
+	free((char *)sb->spec.export_socket);
+	free((char *)sb->spec.export_client);
 	for (i = 0; sb->argv != NULL && sb->argv[i] != NULL; i++)
 		free(sb->argv[i]);
 	free(sb->argv);
@@ -697,6 +731,7 @@ sr_sandbox_free(struct sr_sandbox *sb)
 	free(sb->datasets);
 	free(sb->datasets_csv);
 	free(sb->bpf);
+	free(sb->scratch);
 	seccomp_notify_free(sb->notif_req, sb->notif_resp);
 	free(sb);
 }

@@ -34,3 +34,8 @@ TESTS += \
 # The whole loop through the real saferoom-export and saferoomctl.
 TESTS += tests/cli/export_review.sh
 EXTRA_DIST += tests/cli/export_review.sh
+
+# The same loop through saferoomd and the real OpenSSH client: submission from
+# a researcher's shell over the session's export socket, review and fetch over SSH.
+TESTS += tests/e2e/export_loop.sh
+EXTRA_DIST += tests/e2e/export_loop.sh

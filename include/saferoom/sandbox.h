@@ -98,6 +98,19 @@ struct sr_sandbox_spec {
 	int audit_local_fallback;
 
 	const char *cgroup_parent; /* cgroup under which each sandbox gets one; NULL: "saferoom" */
+
+	/*
+	 * The session's export socket: a unix socket the caller made on the host
+	 * (absolute path, no symlink on it), bound at /run/saferoom/export.sock,
+	 * where saferoom-export looks for it.  NULL: no export socket.
+	 */
+	const char *export_socket;
+	/*
+	 * Tests from a build tree only: a saferoom-export program (absolute host
+	 * path) offered as /usr/local/bin/saferoom-export, since the installed
+	 * /usr/bin one is not there.  NULL, as in production: none.
+	 */
+	const char *export_client;
 	/* Benchmarks only: let execs through without a listener.  Neither
 	 * saferoomd nor saferoomctl ever sets it. */
 	int exec_log_off;

@@ -42,6 +42,10 @@ broker_setup() {
 	PORT=$(free_port)
 	CONF=$(make_conf "$PORT")
 	echo "listen [::1]:$PORT" >>"$CONF"
+	# Host ids of this test alone (by its port), so that counting a user's
+	# processes never counts another test's sessions running at the same time.
+	_ids=$((200000 + PORT * 50))
+	printf 'uid_range %d-%d\ngid_range %d-%d\n' $_ids $((_ids + 49)) $_ids $((_ids + 49)) >>"$CONF"
 	# A test's own settings (small limits), one keyword per line.
 	[ -z "${BROKER_CONF_EXTRA:-}" ] || printf '%s\n' "$BROKER_CONF_EXTRA" >>"$CONF"
 	chmod 600 "$CONF"

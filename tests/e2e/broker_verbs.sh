@@ -77,6 +77,9 @@ sshcmd carol carol export approve "$id" --note "'aggregated, fine'" >"$T/out" 2>
 ok $? "ssh carol export approve $id"
 grep -q "request $id approved" "$T/out"
 ok $? "... says approved"
+sshc alice alice -tt <"$T/in0" >"$T/out" 2>&1
+grep -q "export request $id (table2.csv) approved: fetch it with \`export fetch $id\`" "$T/out"
+ok $? "alice's login banner tells her request $id was approved"
 sshcmd alice alice export fetch "$id" >"$T/fetched" 2>"$T/err"
 ok $? "ssh alice export fetch $id > file"
 [ "$(sha256sum <"$T/fetched" | cut -d' ' -f1)" = "$(sha256sum <"$WS/table2.csv" | cut -d' ' -f1)" ]
