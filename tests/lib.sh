@@ -103,6 +103,10 @@ CONF
 	echo "$T/saferoom.conf"
 }
 
+# Every ausearch in a test needs --input-logs: without it ausearch reads its
+# standard input whenever that is not a terminal (as under make -j), and
+# finds nothing.
+#
 # use_auditd: the kernel audit daemon, shared by every test that reads the
 # kernel audit log.  Tests take turns under one lock (held until the test
 # exits, on fd 9), so that none stops the auditd another is reading; the
@@ -113,18 +117,25 @@ use_auditd() {
 	require_tool auditctl
 	require_tool ausearch
 	require_tool flock
+	require_tool pidof
 	mkdir -p /run/lock
 	exec 9>/run/lock/saferoom-tests-auditd.lock
 	flock -w 300 9 || bail "another test holds the auditd lock"
 	_was_enabled=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
 	if [ "$(auditd_pid)" = 0 ]; then
+		# An auditd that has let go of the kernel may still be writing its
+		# last records: two daemons appending to one log lose records.
+		_i=0
+		while pidof auditd >/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+		pidof auditd >/dev/null && bail "a stopping auditd does not go away"
 		mkdir -p /var/log/audit
 		auditd || bail "could not start auditd"
-		on_exit 'auditctl --signal TERM; _i=0; while [ "$(auditd_pid)" != 0 ] && [ $_i -lt 50 ]; do
-			sleep 0.1; _i=$((_i + 1)); done; auditctl -e '"$_was_enabled"
 		_i=0
 		while [ "$(auditd_pid)" = 0 ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-		diag "started auditd (pid $(auditd_pid))"
+		_auditd=$(auditd_pid)
+		on_exit 'auditctl --signal TERM; _i=0; while kill -0 '"$_auditd"' 2>/dev/null && [ $_i -lt 100 ]; do
+			sleep 0.1; _i=$((_i + 1)); done; auditctl -e '"$_was_enabled"
+		diag "started auditd (pid $_auditd)"
 	fi
 	[ "$(auditd_pid)" != 0 ] || bail "auditd is not running"
 	auditctl -s | grep -q '^enabled [12]' || bail "kernel audit is disabled (auditctl -e 1)"

@@ -20,7 +20,7 @@ on_exit 'for j in $(jobs -p); do kill -9 $j; done'
 find_record() {
 	_i=0
 	while [ $_i -lt 100 ]; do
-		ausearch -m "$1" -ts recent $3 2>/dev/null | grep -F -- "$2" >"$T/found" && return 0
+		ausearch --input-logs -m "$1" -ts recent $3 2>/dev/null | grep -F -- "$2" >"$T/found" && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done

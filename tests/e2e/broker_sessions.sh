@@ -34,10 +34,10 @@ ok $? "asciinema cat replays the session's output"
 use_auditd
 sshc alice alice -tt <"$T/in" >/dev/null 2>&1
 i=0
-while ! ausearch -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice" && [ $i -lt 50 ]; do
+while ! ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice" && [ $i -lt 50 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-ausearch -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice"
+ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice"
 ok $? "ausearch finds alice's USER_LOGIN"
 
 # Twenty sessions at once.
