@@ -147,6 +147,8 @@ struct writer {
 	int done_fd;              /* eventfd: the committer finished a job */
 	int64_t last_seal_event;  /* seq of our last audit.seal event, 0 before the first */
 	int64_t next_seal_ms;     /* CLOCK_MONOTONIC */
+	int64_t filling_since_ms; /* when the filling batch got its first event; 0: empty */
+	int urgent;               /* a producer waits for durability: commit at once */
 	size_t prunes_waiting;    /* producers whose prune is not yet run */
 	int stop;
 };
@@ -419,6 +421,7 @@ take_message(struct writer *w, size_t i, const unsigned char *buf, size_t len)
 			goto out_drop;
 		p->want_ack = 1;
 		p->ack_target = msg.id;
+		w->urgent = 1;
 		return 0;
 	}
 	why = "unexpected message kind";
@@ -439,6 +442,7 @@ take_message(struct writer *w, size_t i, const unsigned char *buf, size_t len)
 	if (msg.flags & SR_WIRE_F_DURABLE) {
 		p->want_ack = 1;
 		p->ack_target = msg.id;
+		w->urgent = 1;
 	}
 	return 0;
 out_drop:
@@ -559,6 +563,8 @@ start_commit(struct writer *w)
 
 	w->filling = b == &w->batches[0] ? &w->batches[1] : &w->batches[0];
 	w->committing = b;
+	w->filling_since_ms = 0;
+	w->urgent = 0;
 	pthread_mutex_lock(&w->lock);
 	w->job = b;
 	pthread_cond_signal(&w->cond);
@@ -882,10 +888,32 @@ build_poll_set(struct writer *w)
 	return n;
 }
 
+/*
+ * Events nobody waits for (ASYNC, like a sandbox's exec events arriving one
+ * at a time) may wait COMMIT_DELAY_MS for company, so that a burst of them
+ * costs one transaction and one fsync instead of one each.  A DURABLE event
+ * or a SYNC, a full batch, or a batch that waited long enough goes at once.
+ */
+#define COMMIT_DELAY_MS 2
+
+static int
+commit_due(const struct writer *w)
+{
+	return w->urgent || batch_full(w, w->filling) ||
+	       monotonic_ms() - w->filling_since_ms >= COMMIT_DELAY_MS;
+}
+
 static int
 poll_timeout(const struct writer *w)
 {
-	int64_t left = w->next_seal_ms - monotonic_ms();
+	int64_t now = monotonic_ms(), left = w->next_seal_ms - now;
+
+	if (w->committing == NULL && w->filling->n > 0) {
+		int64_t due = w->filling_since_ms + COMMIT_DELAY_MS - now;
+
+		if (due < left)
+			left = due;
+	}
 
 	/* A prune in chunks goes on as soon as producers are served. */
 	if (w->prunes_waiting > 0)
@@ -909,7 +937,9 @@ turn(struct writer *w, struct sr_error *err)
 	if ((w->pfd[n + 2].revents & POLLIN) && finish_commit(w, err) < 0)
 		return -1;
 	read_batch(w, n);
-	if (w->committing == NULL && w->filling->n > 0)
+	if (w->filling->n > 0 && w->filling_since_ms == 0)
+		w->filling_since_ms = monotonic_ms();
+	if (w->committing == NULL && w->filling->n > 0 && commit_due(w))
 		start_commit(w);
 	send_acks(w);
 	reap_producers(w);
