@@ -32,13 +32,19 @@
 static const char MSG_TRAIL[] =
 	"saferoom: the audit trail cannot be written, so no session can start";
 
-/* STATE_DIR/recordings, made when missing. */
+/*
+ * STATE_DIR/recordings, made when missing.  Refused when the state disk is
+ * below min_free_space: a session must not start that could not be recorded
+ * to its end.
+ */
 static int
 open_recordings(struct monitor *m, struct sr_error *err)
 {
 	char path[4096];
 	int fd;
 
+	if (sr_audit_space_ok(m->a->cfg->state_dir, (uint64_t)m->a->cfg->min_free_space, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/%s", m->a->cfg->state_dir, SR_AUDIT_RECORDINGS);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return sr_error_errno(err, "%s", path);
@@ -436,12 +442,14 @@ session_end_event(struct monitor *m, const char *reason, int status)
 	struct sr_error err = { "" };
 	json_object *d = details_new("reason", reason);
 	unsigned long stripped = m->sess != NULL ? sr_session_stripped(m->sess) : 0;
+	int have_recording = 0, dirfd;
 
 	json_object_object_add(d, "status", json_object_new_int(status));
 	if (m->sess != NULL && sr_session_recording(m->sess, sha, &err) == 1) {
 		sr_audit_hex(sha, hex);
 		details_add(d, "recording", m->rec_name);
 		details_add(d, "recording_sha256", hex);
+		have_recording = 1;
 	} else if (err.msg[0] != '\0') {
 		log_err("recording %s: %s", m->rec_name, sr_error_msg(&err));
 	}
@@ -455,6 +463,20 @@ session_end_event(struct monitor *m, const char *reason, int status)
 	mon_event(m, "session.end", d, 1);
 	sr_kaudit_session_end(m->kaudit, m->user, m->uid, m->a->source, "ssh-pty", m->session_id,
 			      NULL);
+	if (!have_recording)
+		return;
+	/* The chain names the plain bytes' hash; the gzip'd file still replays. */
+	dirfd = open(m->a->cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd >= 0) {
+		int rec = openat(dirfd, SR_AUDIT_RECORDINGS, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				 O_NOFOLLOW);
+
+		if (rec >= 0 && sr_recording_compress(rec, m->rec_name, sha, &err) < 0)
+			log_err("compressing %s: %s", m->rec_name, sr_error_msg(&err));
+		if (rec >= 0)
+			close(rec);
+		close(dirfd);
+	}
 }
 
 void

@@ -13,6 +13,7 @@ TESTS += \
 	tests/unit/test_lineedit \
 	tests/unit/test_osc52 \
 	tests/e2e/broker_admission.sh \
+	tests/e2e/broker_disk.sh \
 	tests/e2e/broker_channels.sh \
 	tests/e2e/broker_lifecycle.sh \
 	tests/e2e/broker_sessions.sh \
@@ -25,6 +26,7 @@ EXTRA_DIST += \
 	tests/bench/broker_throughput.sh \
 	tests/e2e/broker-lib.sh \
 	tests/e2e/broker_admission.sh \
+	tests/e2e/broker_disk.sh \
 	tests/e2e/broker_channels.sh \
 	tests/e2e/broker_lifecycle.sh \
 	tests/e2e/broker_sessions.sh \

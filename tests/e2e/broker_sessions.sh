@@ -20,12 +20,17 @@ ok $? "a session runs and exits 0"
 has_event "session.start and session.end are recorded" "type='session.end' AND user='alice'"
 rec=$(events "type='session.end' AND user='alice'" | sed -n 's/.*"recording":"\([^"]*\)".*/\1/p' | tail -n 1)
 sha=$(events "type='session.end' AND user='alice'" | sed -n 's/.*"recording_sha256":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
-[ -n "$rec" ] && [ -f "$T/state/recordings/$rec" ]
-ok $? "the recording exists"
-[ "$(sha256sum <"$T/state/recordings/$rec" | cut -d' ' -f1)" = "$sha" ]
+# A finished recording is kept gzip'd; the chain names the plain bytes' hash.
+[ -n "$rec" ] && [ -f "$T/state/recordings/$rec.gz" ] && [ ! -e "$T/state/recordings/$rec" ]
+ok $? "the recording exists, compressed once the session ended"
+[ "$(zcat "$T/state/recordings/$rec.gz" | sha256sum | cut -d' ' -f1)" = "$sha" ]
 ok $? "session.end holds the recording's SHA-256"
+sid=$("$SQLITE3" -readonly "$T/state/audit.db" \
+	"SELECT session FROM events WHERE type='session.end' AND user='alice' ORDER BY seq DESC LIMIT 1")
+ctl audit replay "$sid" >"$T/rec.cast"
+ok $? "audit replay gives the recording back, hash checked"
 # asciinema cat insists on a /dev/tty; script(1) lends it one.
-script -qec "'$ASCIINEMA' cat '$T/state/recordings/$rec' >'$T/replay'" /dev/null \
+script -qec "'$ASCIINEMA' cat '$T/rec.cast' >'$T/replay'" /dev/null \
 	</dev/null >/dev/null 2>&1
 grep -q "marker-42" "$T/replay"
 ok $? "asciinema cat replays the session's output"
