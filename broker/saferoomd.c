@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -440,11 +441,50 @@ install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Per-session export sockets live in STATE_DIR/run/SESSION/.  A monitor
+ * killed with SIGKILL cannot remove its own; no session survives a restart
+ * of the daemon, so at start every entry there is stale.  Removed relative
+ * to the directory's fd, no symlink followed: only what the monitors made.
+ */
+static void
+clear_stale_run(const struct sr_config *cfg)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *dir;
+	int fd, sub;
+
+	snprintf(path, sizeof(path), "%s/run", cfg->state_dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (sub >= 0) {
+			unlinkat(sub, "export.sock", 0);
+			close(sub);
+		}
+		if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0)
+			log_err("stale %s/%s left: %s", path, de->d_name, strerror(errno));
+	}
+	closedir(dir);
+}
+
 static void
 start(struct master *ms)
 {
 	struct sr_error err = { "" };
 
+	clear_stale_run(ms->cfg);
 	ms->rl = sr_ratelimit_new(&err);
 	if (ms->rl == NULL)
 		die("%s", sr_error_msg(&err));

@@ -23,10 +23,14 @@ ok $? "no session.start was recorded"
 grep -q "free" "$T/saferoomd.log"
 ok $? "the daemon's log names the free space"
 
-# Room again: sessions start, and their recordings end up gzip'd.
+# Room again: sessions start, and their recordings end up gzip'd.  A monitor
+# killed with SIGKILL leaves its export socket directory: a restart clears it.
 broker_stop
 sed -i '/^min_free_space /d' "$CONF"
+mkdir -p "$T/state/run/stale-session" && : >"$T/state/run/stale-session/export.sock"
 broker_start
+[ ! -e "$T/state/run/stale-session" ]
+ok $? "a restart clears stale export socket directories"
 printf 'echo room-again; exit 0\n' >"$T/in"
 sshc alice alice -tt <"$T/in" >"$T/out" 2>&1
 ok $? "with space, the session runs"
