@@ -245,24 +245,46 @@ walk_status(struct sr_verb_ctx *ctx, const char *verb, int rc, const struct sr_e
 			     strerror(errno));
 }
 
+/* Walks the trail with the filter, printing each row to L as JSON or as a table row. */
+typedef int (*listing_walk)(struct sr_audit_store *store, const struct sr_audit_filter *f,
+			    int json, struct listing *l, struct sr_error *err);
+
+/*
+ * Prints what WALK yields as a JSON array (--json) or as the table it heads,
+ * and returns the verb's status; the array is closed even when the walk fails.
+ */
 static int
-run_events(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a,
-	   char **args)
+run_listing(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a,
+	    const char *verb, listing_walk walk)
 {
 	struct listing l = { .out = ctx->out };
 	struct sr_error err = { "" };
 	int rc;
 
-	if (a->json) {
+	if (a->json)
 		fputc('[', ctx->out);
-		rc = sr_audit_store_query(store, &a->filter, print_json_row, &l, &err);
+	rc = walk(store, &a->filter, a->json, &l, &err);
+	if (a->json)
 		fputs("]\n", ctx->out);
-		return walk_status(ctx, "events", rc, &err);
-	}
-	fprintf(ctx->out, "%-7s %-24s  %-16s %-10s %-12s %-14s %-15s %s\n", "SEQ", "TIME", "TYPE",
+	return walk_status(ctx, verb, rc, &err);
+}
+
+static int
+walk_events(struct sr_audit_store *store, const struct sr_audit_filter *f, int json,
+	    struct listing *l, struct sr_error *err)
+{
+	if (json)
+		return sr_audit_store_query(store, f, print_json_row, l, err);
+	fprintf(l->out, "%-7s %-24s  %-16s %-10s %-12s %-14s %-15s %s\n", "SEQ", "TIME", "TYPE",
 		"USER", "PROJECT", "SESSION", "SOURCE", "DETAILS");
-	rc = sr_audit_store_query(store, &a->filter, print_event_row, &l, &err);
-	return walk_status(ctx, "events", rc, &err);
+	return sr_audit_store_query(store, f, print_event_row, l, err);
+}
+
+static int
+run_events(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a,
+	   char **args)
+{
+	return run_listing(ctx, store, a, "events", walk_events);
 }
 
 static int
@@ -343,23 +365,21 @@ print_session_row(const struct sr_audit_session *s, void *arg)
 }
 
 static int
+walk_sessions(struct sr_audit_store *store, const struct sr_audit_filter *f, int json,
+	      struct listing *l, struct sr_error *err)
+{
+	if (json)
+		return sr_audit_store_sessions(store, f, print_session_json, l, err);
+	fprintf(l->out, "%-14s %-10s %-12s %-15s %-24s  %-24s %6s  %s\n", "SESSION", "USER",
+		"PROJECT", "SOURCE", "START", "END", "EXECS", "RECORDING");
+	return sr_audit_store_sessions(store, f, print_session_row, l, err);
+}
+
+static int
 run_sessions(struct sr_verb_ctx *ctx, struct sr_audit_store *store, struct audit_args *a,
 	     char **args)
 {
-	struct listing l = { .out = ctx->out };
-	struct sr_error err = { "" };
-	int rc;
-
-	if (a->json) {
-		fputc('[', ctx->out);
-		rc = sr_audit_store_sessions(store, &a->filter, print_session_json, &l, &err);
-		fputs("]\n", ctx->out);
-		return walk_status(ctx, "sessions", rc, &err);
-	}
-	fprintf(ctx->out, "%-14s %-10s %-12s %-15s %-24s  %-24s %6s  %s\n", "SESSION", "USER",
-		"PROJECT", "SOURCE", "START", "END", "EXECS", "RECORDING");
-	rc = sr_audit_store_sessions(store, &a->filter, print_session_row, &l, &err);
-	return walk_status(ctx, "sessions", rc, &err);
+	return run_listing(ctx, store, a, "sessions", walk_sessions);
 }
 
 /* ---- replay ------------------------------------------------------------- */

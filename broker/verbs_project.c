@@ -62,8 +62,14 @@ project_add(struct sr_verb_ctx *ctx, int argc, char **argv)
 	return vp_done(ctx, p, sr_policy_project_add(p, &spec, &err), &err);
 }
 
+/*
+ * `... PROJECT OTHER [--from DATE] [--until DATE]`: links OTHER to PROJECT
+ * through ADD for that window; USAGE is the line printed for bad arguments.
+ */
 static int
-project_grant(struct sr_verb_ctx *ctx, int argc, char **argv)
+link_add(struct sr_verb_ctx *ctx, int argc, char **argv, const char *usage,
+	 int (*add)(struct sr_policy *p, const char *project, const char *other,
+		    const struct sr_policy_window *w, struct sr_error *err))
 {
 	struct sr_policy_window w;
 	struct sr_error err = { { 0 } };
@@ -72,13 +78,18 @@ project_grant(struct sr_verb_ctx *ctx, int argc, char **argv)
 	if (window_opts(ctx, argc, argv, &w, NULL) < 0)
 		return SR_VERB_USAGE;
 	if (argc - optind != 2)
-		return sr_verb_error(ctx, SR_VERB_USAGE, "usage: project grant PROJECT DATASET "
-				     "[--from DATE] [--until DATE]");
+		return sr_verb_error(ctx, SR_VERB_USAGE, "%s", usage);
 	p = vp_open(ctx);
 	if (p == NULL)
 		return SR_VERB_FAIL;
-	return vp_done(ctx, p, sr_policy_project_grant(p, argv[optind], argv[optind + 1], &w,
-						       &err), &err);
+	return vp_done(ctx, p, add(p, argv[optind], argv[optind + 1], &w, &err), &err);
+}
+
+static int
+project_grant(struct sr_verb_ctx *ctx, int argc, char **argv)
+{
+	return link_add(ctx, argc, argv, "usage: project grant PROJECT DATASET "
+			"[--from DATE] [--until DATE]", sr_policy_project_grant);
 }
 
 static int
@@ -98,20 +109,8 @@ project_revoke(struct sr_verb_ctx *ctx, int argc, char **argv)
 static int
 member_add(struct sr_verb_ctx *ctx, int argc, char **argv)
 {
-	struct sr_policy_window w;
-	struct sr_error err = { { 0 } };
-	struct sr_policy *p;
-
-	if (window_opts(ctx, argc, argv, &w, NULL) < 0)
-		return SR_VERB_USAGE;
-	if (argc - optind != 2)
-		return sr_verb_error(ctx, SR_VERB_USAGE, "usage: project member add PROJECT USER "
-				     "[--from DATE] [--until DATE]");
-	p = vp_open(ctx);
-	if (p == NULL)
-		return SR_VERB_FAIL;
-	return vp_done(ctx, p, sr_policy_project_member_add(p, argv[optind], argv[optind + 1], &w,
-							    &err), &err);
+	return link_add(ctx, argc, argv, "usage: project member add PROJECT USER "
+			"[--from DATE] [--until DATE]", sr_policy_project_member_add);
 }
 
 static int

@@ -99,67 +99,29 @@ sr_export_list(struct sr_policy *p, const struct sr_export_filter *f, struct sr_
 /* ---- show ---------------------------------------------------------------------------- */
 
 static struct json_object *
-checks_of(struct sr_policy *p, int64_t id, struct sr_error *err)
+check_row(sqlite3_stmt *st, const void *unused)
 {
-	struct json_object *arr = json_object_new_array(), *o, *locs;
-	sqlite3_stmt *st;
-	int rc;
+	struct json_object *o = json_object_new_object(), *locs;
 
-	st = pol_prepare(p, "SELECT name, verdict, message, hits, locations FROM export_checks "
-			 "WHERE request_id = ? ORDER BY seq", err);
-	if (st == NULL) {
-		json_object_put(arr);
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		pol_json_str(o, "name", col_text(st, 0));
-		pol_json_str(o, "verdict", col_text(st, 1));
-		pol_json_str(o, "message", col_text(st, 2));
-		json_object_object_add(o, "hits", json_object_new_int64(sqlite3_column_int64(st, 3)));
-		locs = json_tokener_parse(col_text(st, 4));
-		json_object_object_add(o, "locations", locs != NULL ? locs : json_object_new_array());
-		json_object_array_add(arr, o);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pol_sql_error(p, err, "export_checks");
-		json_object_put(arr);
-		return NULL;
-	}
-	return arr;
+	pol_json_str(o, "name", col_text(st, 0));
+	pol_json_str(o, "verdict", col_text(st, 1));
+	pol_json_str(o, "message", col_text(st, 2));
+	json_object_object_add(o, "hits", json_object_new_int64(sqlite3_column_int64(st, 3)));
+	locs = json_tokener_parse(col_text(st, 4));
+	json_object_object_add(o, "locations", locs != NULL ? locs : json_object_new_array());
+	return o;
 }
 
 static struct json_object *
-reviews_of(struct sr_policy *p, int64_t id, struct sr_error *err)
+review_row(sqlite3_stmt *st, const void *unused)
 {
-	struct json_object *arr = json_object_new_array(), *o;
-	sqlite3_stmt *st;
-	int rc;
+	struct json_object *o = json_object_new_object();
 
-	st = pol_prepare(p, "SELECT steward, vote, note, time FROM export_reviews "
-			 "WHERE request_id = ? ORDER BY time, steward", err);
-	if (st == NULL) {
-		json_object_put(arr);
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		pol_json_str(o, "steward", col_text(st, 0));
-		pol_json_str(o, "vote", col_text(st, 1));
-		pol_json_date(o, "time", sqlite3_column_int64(st, 3), 0);
-		pol_json_str(o, "note", col_text(st, 2));
-		json_object_array_add(arr, o);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pol_sql_error(p, err, "export_reviews");
-		json_object_put(arr);
-		return NULL;
-	}
-	return arr;
+	pol_json_str(o, "steward", col_text(st, 0));
+	pol_json_str(o, "vote", col_text(st, 1));
+	pol_json_date(o, "time", sqlite3_column_int64(st, 3), 0);
+	pol_json_str(o, "note", col_text(st, 2));
+	return o;
 }
 
 int64_t
@@ -237,8 +199,14 @@ sr_export_show(struct sr_policy *p, int64_t id, struct sr_error *err)
 	if (export_request_load(p, id, &r, err) < 0)
 		return NULL;
 	previous = export_previous(p, &r, err);
-	checks = previous < 0 ? NULL : checks_of(p, id, err);
-	reviews = checks == NULL ? NULL : reviews_of(p, id, err);
+	checks = previous < 0 ? NULL :
+		pol_rows_by_id(p, "SELECT name, verdict, message, hits, locations FROM "
+			       "export_checks WHERE request_id = ? ORDER BY seq", id, check_row,
+			       NULL, "export_checks", err);
+	reviews = checks == NULL ? NULL :
+		pol_rows_by_id(p, "SELECT steward, vote, note, time FROM export_reviews WHERE "
+			       "request_id = ? ORDER BY time, steward", id, review_row, NULL,
+			       "export_reviews", err);
 	if (reviews != NULL) {
 		o = request_object(&r, approvals_of(p, id), previous);
 		json_object_object_add(o, "checks", checks);

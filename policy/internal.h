@@ -113,6 +113,17 @@ int pol_rows_build(struct sr_policy *p, int64_t dataset_id, const char *path,
 		   sr_policy_progress_fn progress, void *arg, int64_t *files, int64_t *rows,
 		   struct sr_error *err);
 
+/* views.c: one JSON object per result row, built from the row's columns and ARG. */
+typedef struct json_object *(*pol_row_fn)(sqlite3_stmt *st, const void *arg);
+/*
+ * Runs SQL with ?1 = ID and returns an array holding ROW's object for each
+ * result row, in order.  On failure returns NULL with ERR set (naming WHAT
+ * when stepping fails) and nothing left allocated.
+ */
+struct json_object *pol_rows_by_id(struct sr_policy *p, const char *sql, int64_t id,
+				   pol_row_fn row, const void *arg, const char *what,
+				   struct sr_error *err);
+
 /* limits.c: the position of KEY in struct sr_policy_limits, or -1 */
 int pol_limit_index(const char *key);
 

@@ -160,55 +160,6 @@ delete_link(struct sr_policy *p, const char *sql, int64_t project_id, int64_t ot
 	return sqlite3_changes(p->db) == 1 ? 0 : sr_error_set(err, "%s", missing);
 }
 
-int
-sr_policy_project_grant(struct sr_policy *p, const char *project, const char *dataset,
-			const struct sr_policy_window *w, struct sr_error *err)
-{
-	struct json_object *d;
-	int64_t pid, did;
-	char dup[192];
-
-	if (w->from != 0 && w->until != 0 && w->until <= w->from)
-		return sr_error_set(err, "the grant's window ends before it starts");
-	if (pol_change_begin(p, err) < 0)
-		return -1;
-	snprintf(dup, sizeof(dup), "dataset %s is already granted to %s", dataset, project);
-	if ((pid = pol_project_id(p, project, err)) < 0 ||
-	    (did = pol_dataset_id(p, dataset, err)) < 0 ||
-	    insert_link(p, "INSERT INTO grants (project_id, dataset_id, valid_from, valid_until) "
-			"VALUES (?1, ?2, ?3, ?4)", pid, did, w, dup, err) < 0) {
-		pol_change_abort(p);
-		return -1;
-	}
-	d = project_details(project);
-	json_object_object_add(d, "dataset", json_object_new_string(dataset));
-	window_json(d, w);
-	return pol_change_commit(p, "project.grant", project, d, err);
-}
-
-int
-sr_policy_project_revoke(struct sr_policy *p, const char *project, const char *dataset,
-			 struct sr_error *err)
-{
-	struct json_object *d;
-	int64_t pid, did;
-	char missing[192];
-
-	if (pol_change_begin(p, err) < 0)
-		return -1;
-	snprintf(missing, sizeof(missing), "dataset %s is not granted to %s", dataset, project);
-	if ((pid = pol_project_id(p, project, err)) < 0 ||
-	    (did = pol_dataset_id(p, dataset, err)) < 0 ||
-	    delete_link(p, "DELETE FROM grants WHERE project_id = ? AND dataset_id = ?", pid, did,
-			missing, err) < 0) {
-		pol_change_abort(p);
-		return -1;
-	}
-	d = project_details(project);
-	json_object_object_add(d, "dataset", json_object_new_string(dataset));
-	return pol_change_commit(p, "project.revoke", project, d, err);
-}
-
 /* Only researchers work inside projects; staff review from outside them. */
 static int64_t
 researcher_id(struct sr_policy *p, const char *user, struct sr_error *err)
@@ -222,52 +173,116 @@ researcher_id(struct sr_policy *p, const char *user, struct sr_error *err)
 	return pol_user_id(p, user, err);
 }
 
-int
-sr_policy_project_member_add(struct sr_policy *p, const char *project, const char *user,
-			     const struct sr_policy_window *w, struct sr_error *err)
+/* A kind of windowed link of a project: a dataset grant or a user membership. */
+struct link_kind {
+	const char *window;     /* "the <window>'s window ends before it starts" */
+	const char *other;      /* the linked object's kind, its key in the details */
+	const char *relation;   /* "<other> X is [already|not] <relation> PROJECT" */
+	const char *insert_sql; /* as insert_link() takes it */
+	const char *delete_sql; /* ?1 project id, ?2 the other id */
+	const char *add_action, *remove_action;
+	/* the other's id when linking it, and when unlinking it */
+	int64_t (*add_id)(struct sr_policy *p, const char *name, struct sr_error *err);
+	int64_t (*remove_id)(struct sr_policy *p, const char *name, struct sr_error *err);
+};
+
+static const struct link_kind grant_kind = {
+	.window = "grant", .other = "dataset", .relation = "granted to",
+	.insert_sql = "INSERT INTO grants (project_id, dataset_id, valid_from, valid_until) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+	.delete_sql = "DELETE FROM grants WHERE project_id = ? AND dataset_id = ?",
+	.add_action = "project.grant", .remove_action = "project.revoke",
+	.add_id = pol_dataset_id, .remove_id = pol_dataset_id,
+};
+
+static const struct link_kind member_kind = {
+	.window = "membership", .other = "user", .relation = "a member of",
+	.insert_sql = "INSERT INTO members (project_id, user_id, valid_from, valid_until) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+	.delete_sql = "DELETE FROM members WHERE project_id = ? AND user_id = ?",
+	.add_action = "project.member.add", .remove_action = "project.member.remove",
+	.add_id = researcher_id, .remove_id = pol_user_id,
+};
+
+/*
+ * Links OTHER to PROJECT for the window W in one audited change; a window
+ * that ends before it starts or a second link of the pair is refused.
+ */
+static int
+link_add(struct sr_policy *p, const struct link_kind *k, const char *project,
+	 const char *other, const struct sr_policy_window *w, struct sr_error *err)
 {
 	struct json_object *d;
-	int64_t pid, uid;
+	int64_t pid, oid;
 	char dup[192];
 
 	if (w->from != 0 && w->until != 0 && w->until <= w->from)
-		return sr_error_set(err, "the membership's window ends before it starts");
+		return sr_error_set(err, "the %s's window ends before it starts", k->window);
 	if (pol_change_begin(p, err) < 0)
 		return -1;
-	snprintf(dup, sizeof(dup), "user %s is already a member of %s", user, project);
-	if ((pid = pol_project_id(p, project, err)) < 0 ||
-	    (uid = researcher_id(p, user, err)) < 0 ||
-	    insert_link(p, "INSERT INTO members (project_id, user_id, valid_from, valid_until) "
-			"VALUES (?1, ?2, ?3, ?4)", pid, uid, w, dup, err) < 0) {
+	snprintf(dup, sizeof(dup), "%s %s is already %s %s", k->other, other, k->relation,
+		 project);
+	if ((pid = pol_project_id(p, project, err)) < 0 || (oid = k->add_id(p, other, err)) < 0 ||
+	    insert_link(p, k->insert_sql, pid, oid, w, dup, err) < 0) {
 		pol_change_abort(p);
 		return -1;
 	}
 	d = project_details(project);
-	json_object_object_add(d, "user", json_object_new_string(user));
+	json_object_object_add(d, k->other, json_object_new_string(other));
 	window_json(d, w);
-	return pol_change_commit(p, "project.member.add", project, d, err);
+	return pol_change_commit(p, k->add_action, project, d, err);
+}
+
+/* Removes the link of OTHER to PROJECT in one audited change; none is an error. */
+static int
+link_remove(struct sr_policy *p, const struct link_kind *k, const char *project,
+	    const char *other, struct sr_error *err)
+{
+	struct json_object *d;
+	int64_t pid, oid;
+	char missing[192];
+
+	if (pol_change_begin(p, err) < 0)
+		return -1;
+	snprintf(missing, sizeof(missing), "%s %s is not %s %s", k->other, other, k->relation,
+		 project);
+	if ((pid = pol_project_id(p, project, err)) < 0 ||
+	    (oid = k->remove_id(p, other, err)) < 0 ||
+	    delete_link(p, k->delete_sql, pid, oid, missing, err) < 0) {
+		pol_change_abort(p);
+		return -1;
+	}
+	d = project_details(project);
+	json_object_object_add(d, k->other, json_object_new_string(other));
+	return pol_change_commit(p, k->remove_action, project, d, err);
+}
+
+int
+sr_policy_project_grant(struct sr_policy *p, const char *project, const char *dataset,
+			const struct sr_policy_window *w, struct sr_error *err)
+{
+	return link_add(p, &grant_kind, project, dataset, w, err);
+}
+
+int
+sr_policy_project_revoke(struct sr_policy *p, const char *project, const char *dataset,
+			 struct sr_error *err)
+{
+	return link_remove(p, &grant_kind, project, dataset, err);
+}
+
+int
+sr_policy_project_member_add(struct sr_policy *p, const char *project, const char *user,
+			     const struct sr_policy_window *w, struct sr_error *err)
+{
+	return link_add(p, &member_kind, project, user, w, err);
 }
 
 int
 sr_policy_project_member_remove(struct sr_policy *p, const char *project, const char *user,
 				struct sr_error *err)
 {
-	struct json_object *d;
-	int64_t pid, uid;
-	char missing[192];
-
-	if (pol_change_begin(p, err) < 0)
-		return -1;
-	snprintf(missing, sizeof(missing), "user %s is not a member of %s", user, project);
-	if ((pid = pol_project_id(p, project, err)) < 0 || (uid = pol_user_id(p, user, err)) < 0 ||
-	    delete_link(p, "DELETE FROM members WHERE project_id = ? AND user_id = ?", pid, uid,
-			missing, err) < 0) {
-		pol_change_abort(p);
-		return -1;
-	}
-	d = project_details(project);
-	json_object_object_add(d, "user", json_object_new_string(user));
-	return pol_change_commit(p, "project.member.remove", project, d, err);
+	return link_remove(p, &member_kind, project, user, err);
 }
 
 /* ---- project set ---------------------------------------------------------- */

@@ -60,42 +60,48 @@ view(struct sr_policy *p, const char *sql, const char *name, const char *kind, r
 	return obj;
 }
 
-/* An array of windowed links: SQL yields (name, valid_from, valid_until) for ?1 = id. */
-static struct json_object *
-links(struct sr_policy *p, const char *sql, int64_t id, const char *key, struct sr_error *err)
+struct json_object *
+pol_rows_by_id(struct sr_policy *p, const char *sql, int64_t id, pol_row_fn row,
+	       const void *arg, const char *what, struct sr_error *err)
 {
-	struct json_object *arr = json_object_new_array(), *o;
+	struct json_object *arr;
 	sqlite3_stmt *st;
 	int rc;
 
 	st = pol_prepare(p, sql, err);
-	if (st == NULL) {
-		json_object_put(arr);
+	if (st == NULL)
 		return NULL;
-	}
 	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		pol_json_str(o, key, col_text(st, 0));
-		pol_json_date(o, "valid_from", sqlite3_column_int64(st, 1), 0);
-		pol_json_date(o, "valid_until", sqlite3_column_int64(st, 2), 1);
-		json_object_array_add(arr, o);
-	}
+	arr = json_object_new_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_object_array_add(arr, row(st, arg));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		pol_sql_error(p, err, key);
+		pol_sql_error(p, err, what);
 		json_object_put(arr);
 		return NULL;
 	}
 	return arr;
 }
 
-/* Adds KEY: links(...) to OBJ; on failure frees OBJ and returns NULL. */
+/* A windowed link: SQL yields (name, valid_from, valid_until); KEY names the name. */
+static struct json_object *
+link_row(sqlite3_stmt *st, const void *key)
+{
+	struct json_object *o = json_object_new_object();
+
+	pol_json_str(o, key, col_text(st, 0));
+	pol_json_date(o, "valid_from", sqlite3_column_int64(st, 1), 0);
+	pol_json_date(o, "valid_until", sqlite3_column_int64(st, 2), 1);
+	return o;
+}
+
+/* Adds KEY: an array of ITEM links (link_row) to OBJ; on failure frees OBJ and returns NULL. */
 static struct json_object *
 add_links(struct sr_policy *p, struct json_object *obj, const char *key, const char *sql,
 	  int64_t id, const char *item, struct sr_error *err)
 {
-	struct json_object *arr = links(p, sql, id, item, err);
+	struct json_object *arr = pol_rows_by_id(p, sql, id, link_row, item, item, err);
 
 	if (arr == NULL) {
 		json_object_put(obj);
@@ -108,34 +114,15 @@ add_links(struct sr_policy *p, struct json_object *obj, const char *key, const c
 /* ---- users ------------------------------------------------------------------- */
 
 static struct json_object *
-user_keys(struct sr_policy *p, int64_t id, struct sr_error *err)
+key_row(sqlite3_stmt *st, const void *unused)
 {
-	struct json_object *arr = json_object_new_array(), *o;
-	sqlite3_stmt *st;
-	int rc;
+	struct json_object *o = json_object_new_object();
 
-	st = pol_prepare(p, "SELECT type, fingerprint, comment, added FROM user_keys "
-			 "WHERE user_id = ? ORDER BY id", err);
-	if (st == NULL) {
-		json_object_put(arr);
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		pol_json_str(o, "type", col_text(st, 0));
-		pol_json_str(o, "fingerprint", col_text(st, 1));
-		pol_json_str(o, "comment", col_text(st, 2));
-		pol_json_date(o, "added", sqlite3_column_int64(st, 3), 0);
-		json_object_array_add(arr, o);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pol_sql_error(p, err, "user_keys");
-		json_object_put(arr);
-		return NULL;
-	}
-	return arr;
+	pol_json_str(o, "type", col_text(st, 0));
+	pol_json_str(o, "fingerprint", col_text(st, 1));
+	pol_json_str(o, "comment", col_text(st, 2));
+	pol_json_date(o, "added", sqlite3_column_int64(st, 3), 0);
+	return o;
 }
 
 static struct json_object *
@@ -170,7 +157,8 @@ user_row(struct sr_policy *p, sqlite3_stmt *st, int detail, struct sr_error *err
 		json_object_object_add(o, "keys", json_object_new_int64(sqlite3_column_int64(st, 8)));
 		return o;
 	}
-	keys = user_keys(p, id, err);
+	keys = pol_rows_by_id(p, "SELECT type, fingerprint, comment, added FROM user_keys "
+			      "WHERE user_id = ? ORDER BY id", id, key_row, NULL, "user_keys", err);
 	if (keys == NULL) {
 		json_object_put(o);
 		return NULL;
