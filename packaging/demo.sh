@@ -250,4 +250,7 @@ TRY
 
 SAFEROOM_AUDIT_WRITER=$BUILD/saferoom-audit-writer
 export SAFEROOM_AUDIT_WRITER
+# Not installed: the sandbox offers the built saferoom-export in /usr/local/bin.
+SAFEROOM_EXPORT_BIN=$BUILD/saferoom-export
+export SAFEROOM_EXPORT_BIN
 exec "$BUILD/saferoomd" -f "$DIR/saferoom.conf" -D

@@ -70,11 +70,13 @@ ok $? "two projects with DRB references"
 alice_line=$(printed alice "")
 [ -n "$alice_line" ]
 ok $? "demo.sh prints alice's ssh command line: $alice_line"
-printf 'ls /data\nexit 0\n' >"$T/in"
+printf 'ls /data\ncommand -v saferoom-export >/dev/null && echo export-tool-$((40+2))\nexit 0\n' >"$T/in"
 run_printed "$alice_line" -tt <"$T/in" >"$T/out" 2>&1
 ok $? "that command gives alice a shell through a pty"
 grep -q cancer_cohort "$T/out"
 ok $? "... where ls /data shows her project's dataset"
+grep -q "export-tool-42" "$T/out"
+ok $? "... and saferoom-export is there to submit results"
 ! grep -q lung_screening "$T/out"
 ok $? "... and not the other project's"
 grep -q "project onco-survival (DRB DRB-2026-014)" "$T/out"
