@@ -42,5 +42,7 @@ SR_POLICY_LIBS = libsrpolicy.a $(SQLITE_LIBS) $(LIBSSH_LIBS) $(LIBOATH_LIBS) \
 # export socket's protocol and nothing else, so it links no database.
 bin_PROGRAMS += saferoom-export
 saferoom_export_SOURCES = policy/export_client.c policy/export_proto.c policy/export_text.c
-saferoom_export_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JSONC_CFLAGS)
+# It runs inside the sandbox: no sanitizer runtime (see configure.ac).
+saferoom_export_CFLAGS = $(SR_CFLAGS_NOSAN) $(SQLITE_CFLAGS) $(JSONC_CFLAGS)
+saferoom_export_LDFLAGS = $(SR_LDFLAGS_NOSAN)
 saferoom_export_LDADD = $(JSONC_LIBS)

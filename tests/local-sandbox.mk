@@ -9,6 +9,9 @@ tests_tools_sandbox_run_SOURCES = tests/tools/sandbox-run.c
 tests_tools_sandbox_run_CFLAGS = $(SR_SANDBOX_TEST_CFLAGS)
 tests_tools_sandbox_run_LDADD = $(SR_SANDBOX_LIBS)
 tests_tools_sandbox_probe_SOURCES = tests/tools/sandbox-probe.c
+# The probe runs inside the sandbox: no sanitizer runtime (see configure.ac).
+tests_tools_sandbox_probe_CFLAGS = $(SR_CFLAGS_NOSAN)
+tests_tools_sandbox_probe_LDFLAGS = $(SR_LDFLAGS_NOSAN)
 
 # Attacks that must fail, run as root inside real sandboxes.
 SR_ESCAPE_TESTS = \
