@@ -59,39 +59,54 @@ bw() {
 
 now_ms() { date +%s%N | sed 's/......$//'; }
 
-# median LABEL ROUNDS CMD...: runs CMD ROUNDS times, prints and returns (in $MED) the median ms.
-median() {
-	label=$1 rounds=$2
-	shift 2
-	: >"$T/times"
-	i=0
-	while [ $i -lt "$rounds" ]; do
-		t0=$(now_ms)
-		"$@" >/dev/null 2>&1 || { echo "$label failed" >&2; exit 1; }
-		echo $(( $(now_ms) - t0 )) >>"$T/times"
-		i=$((i + 1))
-	done
-	MED=$(sort -n "$T/times" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-	printf '  %-44s median %8s ms  (%s runs)\n' "$label" "$MED" "$rounds"
+# The machines are noisy: the contenders run interleaved, round by round, so
+# that drift in the machine's load hits each of them alike; medians count.
+
+# time_into FILE CMD...: runs CMD once and appends its wall time in ms to FILE.
+time_into() {
+	_f=$1
+	shift
+	t0=$(now_ms)
+	"$@" >/dev/null 2>&1 || { echo "$* failed" >&2; exit 1; }
+	echo $(( $(now_ms) - t0 )) >>"$_f"
 }
+
+# med FILE: the median of the numbers in FILE.
+med() {
+	sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+show() { printf '  %-44s median %8s ms  (%s runs)\n' "$1" "$2" "$3"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "== sandbox: start and exit of /bin/true"
-median "saferoom (exec logging on)" "$STARTS" saferoom -- /bin/true
-SR=$MED
-median "bwrap --unshare-all" "$STARTS" bw /bin/true
-BW=$MED
+: >"$T/t.sr"; : >"$T/t.bw"
+i=0
+while [ $i -lt "$STARTS" ]; do
+	time_into "$T/t.sr" saferoom -- /bin/true
+	time_into "$T/t.bw" bw /bin/true
+	i=$((i + 1))
+done
+SR=$(med "$T/t.sr"); BW=$(med "$T/t.bw")
+show "saferoom (exec logging on)" "$SR" "$STARTS"
+show "bwrap --unshare-all" "$BW" "$STARTS"
 echo "  ratio saferoom/bwrap: $(ratio "$SR" "$BW")   (aim: <= 0.8)"
 
 LOOP='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i + 1)); done'
 echo "== sandbox: a 2000-exec shell loop"
-median "saferoom, exec logging on" "$LOOPS" saferoom -- sh -c "$LOOP"
-ON=$MED
-median "saferoom, exec logging off" "$LOOPS" saferoom --no-exec-log -- sh -c "$LOOP"
-OFF=$MED
-median "bwrap --unshare-all" "$LOOPS" bw sh -c "$LOOP"
-BWL=$MED
+: >"$T/l.on"; : >"$T/l.off"; : >"$T/l.bw"
+i=0
+while [ $i -lt "$LOOPS" ]; do
+	time_into "$T/l.on" saferoom -- sh -c "$LOOP"
+	time_into "$T/l.off" saferoom --no-exec-log -- sh -c "$LOOP"
+	time_into "$T/l.bw" bw sh -c "$LOOP"
+	i=$((i + 1))
+done
+ON=$(med "$T/l.on"); OFF=$(med "$T/l.off"); BWL=$(med "$T/l.bw")
+show "saferoom, exec logging on" "$ON" "$LOOPS"
+show "saferoom, exec logging off" "$OFF" "$LOOPS"
+show "bwrap --unshare-all" "$BWL" "$LOOPS"
 echo "  logging cost (on/off): $(ratio "$ON" "$OFF")   (aim: <= 1.10)"
 echo "  saferoom with logging / bwrap: $(ratio "$ON" "$BWL")"
 echo "  exec events written: $(sqlite3 "$T/state/audit.db" "SELECT count(*) FROM events WHERE type = 'exec'" 2>/dev/null || echo '?')"
