@@ -821,6 +821,8 @@ mon_close(struct monitor *m)
 		sr_audit_client_flush(m->audit, NULL);
 	sr_audit_client_free(m->audit);
 	sr_kaudit_free(m->kaudit);
+	/* The client is gone by now; the compressor may take its time. */
+	mon_compress_wait(m);
 }
 
 int

@@ -34,6 +34,7 @@ enum mon_flags {
 struct monitor {
 	const struct sr_monitor_args *a;
 	pid_t net_pid;
+	pid_t compress_pid;          /* gzip'ing the finished recording, or 0 */
 	int ctl, data, errs, log;
 	uint32_t permit;             /* bit (1 << type) for each request allowed now */
 	int authenticated;
@@ -99,5 +100,8 @@ int mon_export_pollfds(struct monitor *m, struct pollfd *fds, int max);
 void mon_export_poll(struct monitor *m, const struct pollfd *fds, int n);
 /* Removes the socket and waits for the servers; NULL-safe, may be called twice. */
 void mon_export_close(struct monitor *m);
+
+/* Waits for the recording compressor, if one runs (monitor_session.c). */
+void mon_compress_wait(struct monitor *m);
 
 #endif /* SAFEROOM_BROKER_MONITOR_H */

@@ -14,6 +14,9 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+#include <syslog.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -434,6 +437,8 @@ mon_session_poll(struct monitor *m, const struct pollfd *fds, int n)
 	return 0;
 }
 
+static void compress_recording(struct monitor *m, const unsigned char sha[SR_AUDIT_HASH_LEN]);
+
 static void
 session_end_event(struct monitor *m, const char *reason, int status)
 {
@@ -442,7 +447,7 @@ session_end_event(struct monitor *m, const char *reason, int status)
 	struct sr_error err = { "" };
 	json_object *d = details_new("reason", reason);
 	unsigned long stripped = m->sess != NULL ? sr_session_stripped(m->sess) : 0;
-	int have_recording = 0, dirfd;
+	int have_recording = 0;
 
 	json_object_object_add(d, "status", json_object_new_int(status));
 	if (m->sess != NULL && sr_session_recording(m->sess, sha, &err) == 1) {
@@ -463,20 +468,54 @@ session_end_event(struct monitor *m, const char *reason, int status)
 	mon_event(m, "session.end", d, 1);
 	sr_kaudit_session_end(m->kaudit, m->user, m->uid, m->a->source, "ssh-pty", m->session_id,
 			      NULL);
-	if (!have_recording)
-		return;
-	/* The chain names the plain bytes' hash; the gzip'd file still replays. */
-	dirfd = open(m->a->cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd >= 0) {
-		int rec = openat(dirfd, SR_AUDIT_RECORDINGS, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-				 O_NOFOLLOW);
+	if (have_recording)
+		compress_recording(m, sha);
+}
 
-		if (rec >= 0 && sr_recording_compress(rec, m->rec_name, sha, &err) < 0)
-			log_err("compressing %s: %s", m->rec_name, sr_error_msg(&err));
-		if (rec >= 0)
-			close(rec);
-		close(dirfd);
+/*
+ * Gzips the finished recording in a child, so that neither the client
+ * waiting for its exit status nor the next session waits for it (a long
+ * session's recording takes seconds).  The chain names the plain bytes'
+ * hash; the gzip'd file still replays.  The child keeps no descriptor of the
+ * connection: it opens what it needs itself.
+ */
+static void
+compress_recording(struct monitor *m, const unsigned char sha[SR_AUDIT_HASH_LEN])
+{
+	struct sr_error err = { "" };
+	int dirfd, rec, rc = 1;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		log_err("compressing %s: fork: %s", m->rec_name, strerror(errno));
+		return;
 	}
+	if (pid > 0) {
+		m->compress_pid = pid;
+		return;
+	}
+	closelog();
+	close_range(3, ~0U, 0);
+	if (nice(10) < 0)
+		errno = 0;
+	dirfd = open(m->a->cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	rec = dirfd < 0 ? -1 : openat(dirfd, SR_AUDIT_RECORDINGS,
+				      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (rec >= 0 && sr_recording_compress(rec, m->rec_name, sha, &err) == 0)
+		rc = 0;
+	else
+		log_err("compressing %s: %s", m->rec_name,
+			rec < 0 ? "cannot open the recordings directory" : sr_error_msg(&err));
+	_exit(rc);
+}
+
+void
+mon_compress_wait(struct monitor *m)
+{
+	if (m->compress_pid > 0)
+		waitpid(m->compress_pid, NULL, 0);
+	m->compress_pid = 0;
 }
 
 void

@@ -35,5 +35,9 @@ printf 'echo room-again; exit 0\n' >"$T/in"
 sshc alice alice -tt <"$T/in" >"$T/out" 2>&1
 ok $? "with space, the session runs"
 has_event "and ends recorded" "type='session.end' AND user='alice'"
+i=0
+while ! ls "$T/state/recordings/"*.cast.gz >/dev/null 2>&1 && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 ls "$T/state/recordings/"*.cast.gz >/dev/null 2>&1
 ok $? "the finished recording is compressed"

@@ -20,7 +20,10 @@ ok $? "a session runs and exits 0"
 has_event "session.start and session.end are recorded" "type='session.end' AND user='alice'"
 rec=$(events "type='session.end' AND user='alice'" | sed -n 's/.*"recording":"\([^"]*\)".*/\1/p' | tail -n 1)
 sha=$(events "type='session.end' AND user='alice'" | sed -n 's/.*"recording_sha256":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
-# A finished recording is kept gzip'd; the chain names the plain bytes' hash.
+# A finished recording is kept gzip'd (by a child of the monitor, once the
+# client has its exit status); the chain names the plain bytes' hash.
+i=0
+while [ ! -f "$T/state/recordings/$rec.gz" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -n "$rec" ] && [ -f "$T/state/recordings/$rec.gz" ] && [ ! -e "$T/state/recordings/$rec" ]
 ok $? "the recording exists, compressed once the session ended"
 [ "$(zcat "$T/state/recordings/$rec.gz" | sha256sum | cut -d' ' -f1)" = "$sha" ]
