@@ -10,15 +10,28 @@ mounts_before=$(wc -l </proc/self/mountinfo)
 ns_of_run() { cat "$(ws alpha)/ns.$1" 2>/dev/null; }
 
 # 0 when no process on the host is in any namespace listed in file ns.$1.
-ns_gone() {
+ns_in_use() {
 	for _ns in $(ns_of_run "$1"); do
 		for _p in /proc/[0-9]*; do
 			case "$(readlink "$_p/ns/net" "$_p/ns/mnt" 2>/dev/null)" in
-			*"$_ns"*) return 1 ;;
+			*"$_ns"*) return 0 ;;
 			esac
 		done
 	done
-	[ -n "$(ns_of_run "$1")" ]
+	return 1
+}
+
+# Within the issue's second (10 x 0.1 s): an exiting process may still show
+# its namespaces for a moment under load.
+ns_gone() {
+	[ -n "$(ns_of_run "$1")" ] || return 1
+	_i=0
+	while ns_in_use "$1"; do
+		[ $_i -ge 10 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 0
 }
 
 # Waits up to 1 s (10 x 0.1 s) for every trace of sandbox $1 (marker $2) to go.
