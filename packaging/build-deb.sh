@@ -39,7 +39,9 @@ src="$work/saferoom-$version"
 mkdir "$src"
 
 # The sources, without anything a build left behind.
-if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# Only when $top is itself a work tree's top: an unpacked release tarball
+# may sit inside someone else's checkout (make distcheck does exactly that).
+if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top" && pwd -P)" ]; then
 	git -C "$top" ls-files -z --cached --others --exclude-standard |
 		(cd "$top" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
 		(cd "$top" && tar --null -T - -cf -) | tar -C "$src" -xf -
