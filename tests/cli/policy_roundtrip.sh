@@ -10,6 +10,8 @@ require_tool "${SQLITE3:=sqlite3}"
 require_tool python3
 require_tool ssh-keygen
 require_tool oathtool
+require_tool script
+require_tool zbarimg
 CONF=$(make_conf 2222)
 S="$T/state"
 ctl() { "$SAFEROOMCTL" -c "$CONF" "$@"; }
@@ -90,10 +92,8 @@ cctl "dataset reindex" dataset reindex cancer
 check "reindex counts the new row" -- grep -q '6 distinct rows' "$T/out"
 check "the index holds the rows' hashes" -- test "$("$SQLITE3" "$S/policy.db" \
 	"SELECT count(*) FROM dataset_rows WHERE hash = x'$(printf '4,70,IV' | sha256sum | cut -c1-32)'")" = 1
-if command -v script >/dev/null 2>&1; then
-	script -qec "'$SAFEROOMCTL' -c '$CONF' dataset reindex cancer" /dev/null >"$T/tty.out" 2>&1
-	check "a progress bar on a terminal" -- grep -q 'cancer \[#*\] 100%' "$T/tty.out"
-fi
+script -qec "'$SAFEROOMCTL' -c '$CONF' dataset reindex cancer" /dev/null >"$T/tty.out" 2>&1
+check "a progress bar on a terminal" -- grep -q 'cancer \[#*\] 100%' "$T/tty.out"
 
 # ---- projects -------------------------------------------------------------------
 cctl "project add" project add lung-2026 --drb-ref "DRB-2026-017" --from 2026-01-01 --until 2099-12-31
@@ -134,9 +134,8 @@ cp "$T/out" "$T/totp.out"
 check "prints an otpauth URI" -- \
 	grep -Eq '^otpauth://totp/saferoom:alice\?secret=[A-Z2-7]+=*&issuer=saferoom&algorithm=SHA1&digits=6&period=30$' "$T/totp.out"
 check "draws a QR code with half blocks" -- test "$(grep -c '[▀▄█]' "$T/totp.out")" -ge 10
-if command -v zbarimg >/dev/null 2>&1; then
-	# Paint the half blocks into an image (light modules white) and let zbar read it.
-	python3 - "$T/totp.out" "$T/qr.pgm" <<'PY'
+# Paint the half blocks into an image (light modules white) and let zbar read it.
+python3 - "$T/totp.out" "$T/qr.pgm" <<'PY'
 import sys
 rows = []
 for line in open(sys.argv[1], encoding='utf-8'):
@@ -150,9 +149,8 @@ with open(sys.argv[2], 'w') as f:
         px = ' '.join('255' if i < len(r) and r[i] else '0' for i in range(w) for _ in range(s))
         f.write((px + '\n') * s)
 PY
-	zbarimg -q --raw "$T/qr.pgm" 2>/dev/null >"$T/qr.txt"
-	check "the QR code scans to the URI" -- test "$(cat "$T/qr.txt")" = "$(head -n 1 "$T/totp.out")"
-fi
+zbarimg -q --raw "$T/qr.pgm" 2>/dev/null >"$T/qr.txt"
+check "the QR code scans to the URI" -- test "$(cat "$T/qr.txt")" = "$(head -n 1 "$T/totp.out")"
 SECRET=$(sed -n 's/^otpauth:.*secret=\([A-Z2-7=]*\)&.*/\1/p' "$T/totp.out")
 CODE=$(oathtool --totp -b "$SECRET")
 cctl "an oathtool code validates" user check alice --totp "$CODE"
