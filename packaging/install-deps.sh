@@ -15,7 +15,7 @@ libjson-c-dev liboath-dev libqrencode-dev zlib1g-dev"
 # mandoc, man-db and systemd's systemd-analyze check the package, the man
 # pages and the unit; faketime makes old audit events for the retention tests.
 TEST="sqlite3 auditd asciinema openssh-client openssh-server putty-tools
-bubblewrap oathtool zbar-tools procps iproute2 util-linux python3 hyperfine
+bubblewrap oathtool zbar-tools curl procps iproute2 util-linux python3 hyperfine
 faketime mandoc man-db lintian systemd"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -5,6 +5,7 @@
 # never reach the client.
 . "$SR_SRCDIR/tests/lib.sh"
 . "$SR_SRCDIR/tests/e2e/broker-lib.sh"
+require_tool curl
 require_tool "$SQLITE3"
 require_tool sftp
 broker_setup
@@ -43,10 +44,8 @@ lport=$((PORT + 1))
 sshc alice alice -N -D 127.0.0.1:$lport >/dev/null 2>&1 &
 fwd=$!
 i=0; while ! ss -Hltn "sport = :$lport" | grep -q . && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-if command -v curl >/dev/null 2>&1; then
-	curl -s -m 5 --socks5 127.0.0.1:$lport http://127.0.0.1:$PORT/ >/dev/null 2>&1
-	ok $([ $? -ne 0 ] && echo 0 || echo 1) "a dynamic (SOCKS) forward is refused"
-fi
+curl -s -m 5 --socks5 127.0.0.1:$lport http://127.0.0.1:$PORT/ >/dev/null 2>&1
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "a dynamic (SOCKS) forward is refused"
 kill $fwd 2>/dev/null; wait $fwd 2>/dev/null
 
 sshc alice alice -N -o ExitOnForwardFailure=yes -R 127.0.0.1:0:127.0.0.1:22 >"$T/out" 2>&1
