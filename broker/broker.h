@@ -1,10 +1,7 @@
 /*
- * broker.h — what saferoomd's own files share: the settings of the daemon
- * that saferoom.conf does not carry yet, with their defaults, and the entry
- * points of each process role (master, monitor, net child).
- *
- * Every tunable sits in struct sr_broker_settings so that wiring one to a
- * configuration keyword is one line in sr_broker_settings_load().
+ * broker.h — what saferoomd's own files share: the entry points of each
+ * process role (master, monitor, net child) and their helpers.  Every
+ * tunable is a saferoom.conf keyword, read through struct sr_config.
  */
 #ifndef SAFEROOM_BROKER_H
 #define SAFEROOM_BROKER_H
@@ -21,24 +18,6 @@
 #include "saferoom/error.h"
 
 #define SR_EMPTY_DIR "empty"          /* STATE_DIR/empty: the net child's chroot */
-
-struct sr_broker_settings {
-	int login_grace_time;     /* s from connect to authenticated; 0 never */
-	int max_auth_tries;       /* failed key/TOTP attempts per connection */
-	int max_unauth;           /* connections not yet authenticated, all sources */
-	int max_conns;            /* connections of any state */
-	int fail_window;          /* s over which failures are counted */
-	int fail_max_source;      /* failures in the window that block a source address */
-	int fail_max_user;        /* failures in the window that block a user name */
-	int fail_block;           /* s a blocked source or user stays blocked */
-	int totp_required;        /* every user needs TOTP, not only those enrolled */
-	int recheck_interval;     /* s between policy rechecks of a running session */
-	char netchild_user[64];   /* the unprivileged user of the net child */
-	const char *audit_writer; /* the writer program */
-};
-
-/* Takes the daemon's settings from the configuration (whose defaults are in config.c). */
-void sr_broker_settings_load(struct sr_broker_settings *s, const struct sr_config *cfg);
 
 /* A numeric peer address ("127.0.0.1", "::1"); IPv4-mapped IPv6 is unmapped. */
 void sr_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outlen);
@@ -74,7 +53,6 @@ void sr_ratelimit_fail(struct sr_ratelimit *rl, const char *key, int window, tim
 
 struct sr_monitor_args {
 	const struct sr_config *cfg;
-	const struct sr_broker_settings *set;
 	ssh_bind bind;                  /* host keys loaded; the net child accepts on it */
 	int conn;                       /* the accepted TCP connection */
 	char source[INET6_ADDRSTRLEN];  /* peer address */

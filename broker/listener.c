@@ -1,5 +1,5 @@
 /*
- * listener.c — the master's listening sockets, and the broker's settings.
+ * listener.c — the master's listening sockets.
  *
  * saferoomd makes its own sockets rather than letting libssh bind, because
  * it listens on several addresses of both families and forks before libssh
@@ -18,27 +18,6 @@
 #include <unistd.h>
 
 #include "broker.h"
-
-void
-sr_broker_settings_load(struct sr_broker_settings *s, const struct sr_config *cfg)
-{
-	const char *writer = getenv("SAFEROOM_AUDIT_WRITER");
-
-	memset(s, 0, sizeof(*s));
-	s->login_grace_time = cfg->login_grace_time;
-	s->max_auth_tries = cfg->max_auth_tries;
-	s->max_unauth = cfg->max_startups;
-	s->max_conns = cfg->max_connections;
-	s->fail_window = cfg->auth_fail_window;
-	s->fail_max_source = cfg->auth_fail_max_source;
-	s->fail_max_user = cfg->auth_fail_max_user;
-	s->fail_block = cfg->auth_fail_block;
-	s->totp_required = cfg->totp_required;
-	s->recheck_interval = cfg->policy_recheck_interval;
-	snprintf(s->netchild_user, sizeof(s->netchild_user), "%s", cfg->netchild_user);
-	/* For tests and the demo, which run the writer from a build tree. */
-	s->audit_writer = writer != NULL ? writer : SR_LIBEXECDIR "/saferoom-audit-writer";
-}
 
 void
 sr_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outlen)

@@ -116,7 +116,7 @@ key_for(char *out, size_t len, const char *kind, const char *value)
 static void
 mon_fail(struct monitor *m, const char *reason, const char *message)
 {
-	const struct sr_broker_settings *set = m->a->set;
+	const struct sr_config *cfg = m->a->cfg;
 	json_object *d = details_new("method", m->method);
 	char key[96];
 	time_t now = time(NULL);
@@ -129,9 +129,9 @@ mon_fail(struct monitor *m, const char *reason, const char *message)
 	sr_kaudit_auth(m->kaudit, m->user, m->a->source, m->method, 0, NULL);
 	log_info("refused %s from %s: %s", m->user, m->a->source, message);
 	key_for(key, sizeof(key), "src", m->a->source);
-	sr_ratelimit_fail(m->a->rl, key, set->fail_window, now);
+	sr_ratelimit_fail(m->a->rl, key, cfg->auth_fail_window, now);
 	key_for(key, sizeof(key), "user", m->user);
-	sr_ratelimit_fail(m->a->rl, key, set->fail_window, now);
+	sr_ratelimit_fail(m->a->rl, key, cfg->auth_fail_window, now);
 	m->failed = 1;
 	m->tries++;
 }
@@ -140,17 +140,17 @@ mon_fail(struct monitor *m, const char *reason, const char *message)
 static int
 mon_blocked(struct monitor *m)
 {
-	const struct sr_broker_settings *set = m->a->set;
+	const struct sr_config *cfg = m->a->cfg;
 	time_t now = time(NULL);
 	char key[96];
 
 	key_for(key, sizeof(key), "user", m->user);
-	if (sr_ratelimit_blocked(m->a->rl, key, set->fail_max_user, set->fail_window,
-				 set->fail_block, now) > 0)
+	if (sr_ratelimit_blocked(m->a->rl, key, cfg->auth_fail_max_user, cfg->auth_fail_window,
+				 cfg->auth_fail_block, now) > 0)
 		return 1;
 	key_for(key, sizeof(key), "src", m->a->source);
-	return sr_ratelimit_blocked(m->a->rl, key, set->fail_max_source, set->fail_window,
-				    set->fail_block, now) > 0;
+	return sr_ratelimit_blocked(m->a->rl, key, cfg->auth_fail_max_source, cfg->auth_fail_window,
+				    cfg->auth_fail_block, now) > 0;
 }
 
 /* ---- answers --------------------------------------------------------------------- */
@@ -305,7 +305,7 @@ mon_key_accepted(struct monitor *m, const struct sr_policy_decision *d)
 		m->permit = PERMIT(SR_MON_REQ_KBDINT_QUERY) | PERMIT(SR_MON_REQ_KBDINT_ANSWER);
 		return mon_reply_auth(m, SR_MON_AUTH_PARTIAL);
 	}
-	if (m->a->set->totp_required) {
+	if (m->a->cfg->totp_required) {
 		mon_fail(m, "totp-not-enrolled", "TOTP is required and the user has none");
 		return mon_reply_auth(m, SR_MON_AUTH_DENY);
 	}
@@ -600,7 +600,7 @@ mon_dispatch_one(struct monitor *m)
 		m->permit &= ~PERMIT(q.type);
 	if (ent->handler(m, &q) < 0)
 		return -1;
-	if (!m->authenticated && m->tries >= m->a->set->max_auth_tries) {
+	if (!m->authenticated && m->tries >= m->a->cfg->max_auth_tries) {
 		log_info("%s from %s: too many authentication failures", m->user, m->a->source);
 		return -1;
 	}
@@ -649,7 +649,7 @@ mon_fork_net(struct monitor *m, struct sr_error *err)
 			.bind = m->a->bind, .conn = m->a->conn, .ctl = ctl[1], .data = data[1],
 			.errs = errs[1], .log = logp[1], .empty_dir = empty,
 			.uid = m->a->net_uid, .gid = m->a->net_gid,
-			.max_auth_tries = m->a->set->max_auth_tries,
+			.max_auth_tries = m->a->cfg->max_auth_tries,
 		};
 		sr_netchild_run(&na);
 	}
@@ -722,7 +722,7 @@ mon_timeout(struct monitor *m)
 {
 	time_t now = time(NULL), until;
 
-	if (!m->authenticated && m->a->set->login_grace_time > 0)
+	if (!m->authenticated && m->a->cfg->login_grace_time > 0)
 		until = m->grace_end;
 	else if (m->sess != NULL && m->spec != NULL)
 		until = m->next_recheck;
@@ -771,7 +771,7 @@ mon_poll_once(struct monitor *m)
 		mon_signals(m);
 	if (fds[1].revents & (POLLIN | POLLHUP))
 		mon_relay_log(m);
-	if (!m->authenticated && time(NULL) >= m->grace_end && m->a->set->login_grace_time > 0) {
+	if (!m->authenticated && time(NULL) >= m->grace_end && m->a->cfg->login_grace_time > 0) {
 		log_info("%s: login grace time over", m->a->source);
 		return -1;
 	}
@@ -835,7 +835,7 @@ sr_monitor_run(const struct sr_monitor_args *a)
 	m.a = a;
 	m.ctl = m.data = m.errs = m.log = -1;
 	m.permit = PERMIT(SR_MON_REQ_PUBKEY) | PERMIT(SR_MON_REQ_AUTH_METHOD);
-	m.grace_end = time(NULL) + a->set->login_grace_time;
+	m.grace_end = time(NULL) + a->cfg->login_grace_time;
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));

@@ -280,7 +280,7 @@ start_sandbox(struct monitor *m)
 		return mon_reply_ok(m, 0, "saferoom: the sandbox could not be started");
 	}
 	banner(m);
-	m->next_recheck = time(NULL) + m->a->set->recheck_interval;
+	m->next_recheck = time(NULL) + m->a->cfg->policy_recheck_interval;
 	return mon_reply_ok(m, 1, "");
 }
 
@@ -393,7 +393,7 @@ recheck(struct monitor *m)
 	};
 	char text[400];
 
-	m->next_recheck = time(NULL) + m->a->set->recheck_interval;
+	m->next_recheck = time(NULL) + m->a->cfg->policy_recheck_interval;
 	/* Closed before each export server was forked (monitor_export.c). */
 	if (m->policy == NULL && mon_policy_open(m, &err) < 0) {
 		log_err("recheck of %s: %s: ending it", m->session_id, sr_error_msg(&err));

@@ -47,7 +47,7 @@ struct child {
 struct master {
 	const char *conf_path;
 	struct sr_config *cfg;
-	struct sr_broker_settings set;
+	const char *audit_writer;     /* the writer program */
 	struct sr_listener lis;
 	ssh_bind bind;
 	struct sr_ratelimit *rl;
@@ -108,11 +108,11 @@ prepare(struct master *ms, const struct sr_config *cfg, ssh_bind *bind_out,
 	ssh_bind b;
 	int no = 0;
 
-	pw = getpwnam(ms->set.netchild_user);
+	pw = getpwnam(cfg->netchild_user);
 	if (pw == NULL)
 		return sr_error_set(err, "user %s does not exist (create it: adduser --system "
 				    "--group --no-create-home --home /nonexistent %s)",
-				    ms->set.netchild_user, ms->set.netchild_user);
+				    cfg->netchild_user, cfg->netchild_user);
 	ms->net_uid = pw->pw_uid;
 	ms->net_gid = pw->pw_gid;
 	snprintf(empty, sizeof(empty), "%s/%s", cfg->state_dir, SR_EMPTY_DIR);
@@ -167,9 +167,9 @@ writer_start(struct master *ms, struct sr_error *err)
 		snprintf(seal, sizeof(seal), "%d", ms->cfg->audit_seal_interval);
 		snprintf(ret, sizeof(ret), "%d", ms->cfg->audit_retention_days);
 		snprintf(readyfd, sizeof(readyfd), "%d", p[1]);
-		execl(ms->set.audit_writer, "saferoom-audit-writer", "-d", ms->cfg->state_dir,
+		execl(ms->audit_writer, "saferoom-audit-writer", "-d", ms->cfg->state_dir,
 		      "-s", seal, "-r", ret, "-R", readyfd, (char *)NULL);
-		dprintf(2, "saferoomd: %s: %s\n", ms->set.audit_writer, strerror(errno));
+		dprintf(2, "saferoomd: %s: %s\n", ms->audit_writer, strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
@@ -199,18 +199,18 @@ admit(struct master *ms, const char *source)
 {
 	char key[96];
 
-	if (ms->n_kids >= ms->set.max_conns || ms->n_kids >= MAX_CHILDREN) {
+	if (ms->n_kids >= ms->cfg->max_connections || ms->n_kids >= MAX_CHILDREN) {
 		log_warn("%s: refused, %d connections already", source, ms->n_kids);
 		return 0;
 	}
-	if (count_unauth(ms) >= ms->set.max_unauth) {
+	if (count_unauth(ms) >= ms->cfg->max_startups) {
 		log_warn("%s: refused, %d connections not yet authenticated", source,
 			 count_unauth(ms));
 		return 0;
 	}
 	snprintf(key, sizeof(key), "src:%s", source);
-	if (sr_ratelimit_blocked(ms->rl, key, ms->set.fail_max_source, ms->set.fail_window,
-				 ms->set.fail_block, time(NULL)) > 0) {
+	if (sr_ratelimit_blocked(ms->rl, key, ms->cfg->auth_fail_max_source, ms->cfg->auth_fail_window,
+				 ms->cfg->auth_fail_block, time(NULL)) > 0) {
 		log_info("%s: refused, blocked after repeated failures", source);
 		return 0;
 	}
@@ -221,7 +221,7 @@ static void __attribute__((noreturn))
 monitor_child(struct master *ms, int conn, const struct sockaddr_storage *ss)
 {
 	struct sr_monitor_args a = {
-		.cfg = ms->cfg, .set = &ms->set, .bind = ms->bind, .conn = conn, .rl = ms->rl,
+		.cfg = ms->cfg, .bind = ms->bind, .conn = conn, .rl = ms->rl,
 		.notify_fd = ms->notify[1], .net_uid = ms->net_uid, .net_gid = ms->net_gid,
 	};
 
@@ -351,7 +351,6 @@ reload(struct master *ms)
 	ms->cfg = cfg;
 	ssh_bind_free(ms->bind);
 	ms->bind = b;
-	sr_broker_settings_load(&ms->set, cfg);
 	log_info("configuration reloaded from %s", cfg->path);
 }
 
@@ -521,7 +520,10 @@ main(int argc, char **argv)
 	if (ms.cfg == NULL)
 		die("%s", sr_error_msg(&err));
 	ms.conf_path = ms.cfg->path;
-	sr_broker_settings_load(&ms.set, ms.cfg);
+	/* Tests and the demo run the writer from a build tree. */
+	ms.audit_writer = getenv("SAFEROOM_AUDIT_WRITER");
+	if (ms.audit_writer == NULL)
+		ms.audit_writer = SR_LIBEXECDIR "/saferoom-audit-writer";
 	/* OpenSSL reads its configuration now, while files can still be read. */
 	if (ssh_init() != SSH_OK)
 		die("libssh failed to initialise");
