@@ -103,6 +103,8 @@ struct producer {
 	int want_ack;          /* a DURABLE event or a SYNC is waiting for its ack */
 	int ack_blocked;       /* the ack did not fit in the socket; retry on POLLOUT */
 	int closing;           /* EOF, error or malformed: close once nothing is pending */
+	int64_t last_read_ms;  /* when events nobody waits for were last read from it */
+	int64_t resting_until; /* not polled for input before this (rest_producers()) */
 	struct prune_req *prune; /* not read from again until this is answered */
 };
 
@@ -870,6 +872,7 @@ static size_t
 build_poll_set(struct writer *w)
 {
 	short in = batch_full(w, w->filling) ? 0 : POLLIN;
+	int64_t now = monotonic_ms();
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->n_slots; i++) {
@@ -879,7 +882,8 @@ build_poll_set(struct writer *w)
 			continue;
 		w->pfd_slot[n] = i;
 		w->pfd[n++] = (struct pollfd){ .fd = p->fd,
-					       .events = (p->prune != NULL ? 0 : in) |
+					       .events = (p->prune != NULL || p->resting_until > now
+							  ? 0 : in) |
 							 (p->ack_blocked ? POLLOUT : 0) };
 	}
 	w->pfd[n] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
@@ -889,12 +893,68 @@ build_poll_set(struct writer *w)
 }
 
 /*
- * Events nobody waits for (ASYNC, like a sandbox's exec events arriving one
- * at a time) may wait COMMIT_DELAY_MS for company, so that a burst of them
- * costs one transaction and one fsync instead of one each.  A DURABLE event
- * or a SYNC, a full batch, or a batch that waited long enough goes at once.
+ * Events nobody waits for (ASYNC: a sandbox's exec events, arriving one at
+ * a time while a researcher's script runs) may wait COMMIT_DELAY_MS for
+ * company, so that a stream of them costs one transaction and one fsync per
+ * window instead of one per event: a commit writes a dozen pages (the table
+ * and its four indexes) whether it carries one event or a hundred, and on a
+ * virtual machine's disk each page is an exit to the host.  A DURABLE event
+ * or a SYNC, a full batch, or a batch that waited long enough goes at once,
+ * so nobody who waits for an ack waits for the window.  The window only
+ * bounds what a crash of the host can lose of events nobody was told were
+ * durable; a session's end (DURABLE) commits everything before it.
  */
-#define COMMIT_DELAY_MS 2
+#define COMMIT_DELAY_MS 10
+
+/*
+ * A producer that streams such events (reads of them close together, and
+ * nothing it waits for) rests: it is not polled for input for
+ * REST_MS, and what it sends meanwhile waits in its socket, where the
+ * kernel holds it as our batch would.  Its sends then wake nobody.  That
+ * matters because a sandbox's exec monitor sends an exec's event while the
+ * exec waits: a send that wakes the writer costs the exec a wake-up of
+ * another CPU, and each wake-up costs the writer more than the event does.
+ * REST_MS is short so that a resting producer cannot fill its socket (it
+ * would block until the rest ends).  The price is that a DURABLE event or
+ * SYNC sent by a streaming producer waits up to REST_MS longer; a lone
+ * event never makes its producer rest, nor does one anyone waits for.
+ */
+#define REST_MS 2
+
+static void
+rest_producers(struct writer *w, size_t n_pfd)
+{
+	int64_t now = monotonic_ms();
+
+	for (size_t k = 0; k < n_pfd; k++) {
+		struct producer *p = &w->prod[w->pfd_slot[k]];
+
+		if (!(w->pfd[k].events & POLLIN) || !(w->pfd[k].revents & POLLIN) || p->fd < 0 ||
+		    p->closing || p->prune != NULL)
+			continue;
+		if (p->want_ack) {
+			p->last_read_ms = 0;
+			continue;
+		}
+		/* Twice REST_MS: a read just after a rest continues the stream. */
+		if (p->last_read_ms != 0 && now - p->last_read_ms <= 2 * REST_MS)
+			p->resting_until = now + REST_MS;
+		p->last_read_ms = now;
+	}
+}
+
+/* The earliest end of a producer's rest, or INT64_MAX. */
+static int64_t
+first_rest_end(const struct writer *w, int64_t now)
+{
+	int64_t first = INT64_MAX;
+
+	for (size_t i = 0; i < w->n_slots; i++)
+		if (w->prod[i].fd >= 0 && w->prod[i].resting_until > now &&
+		    w->prod[i].resting_until < first)
+			first = w->prod[i].resting_until;
+	return first;
+}
 
 static int
 commit_due(const struct writer *w)
@@ -906,7 +966,10 @@ commit_due(const struct writer *w)
 static int
 poll_timeout(const struct writer *w)
 {
-	int64_t now = monotonic_ms(), left = w->next_seal_ms - now;
+	int64_t now = monotonic_ms(), left = w->next_seal_ms - now, rest = first_rest_end(w, now);
+
+	if (rest - now < left)
+		left = rest - now;
 
 	if (w->committing == NULL && w->filling->n > 0) {
 		int64_t due = w->filling_since_ms + COMMIT_DELAY_MS - now;
@@ -937,6 +1000,7 @@ turn(struct writer *w, struct sr_error *err)
 	if ((w->pfd[n + 2].revents & POLLIN) && finish_commit(w, err) < 0)
 		return -1;
 	read_batch(w, n);
+	rest_producers(w, n);
 	if (w->filling->n > 0 && w->filling_since_ms == 0)
 		w->filling_since_ms = monotonic_ms();
 	if (w->committing == NULL && w->filling->n > 0 && commit_due(w))
