@@ -47,6 +47,7 @@ struct sr_audit_client {
 	struct json_tokener *tok;
 	uint64_t sent_id;              /* id of the last event sent */
 	uint64_t acked_id;             /* the writer's last cumulative ack */
+	uint64_t synced_id;            /* the last id a SYNC was sent for */
 	int64_t acked_seq;
 	int welcomed;                  /* the writer's first ack arrived */
 	uint64_t received;             /* messages from the writer, a sign of life */
@@ -351,16 +352,27 @@ sr_audit_client_send(struct sr_audit_client *c, const struct sr_audit_event *ev,
 }
 
 int
-sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
+sr_audit_client_flush_begin(struct sr_audit_client *c, struct sr_error *err)
 {
 	unsigned char buf[SR_WIRE_HDR_LEN];
 
 	if (c->dead)
 		return sr_error_set(err, "%s", c->why);
-	if (c->store != NULL || c->acked_id == c->sent_id)
+	if (c->store != NULL || c->acked_id == c->sent_id || c->synced_id == c->sent_id)
 		return 0;
 	if (send_message(c, buf, sr_wire_encode_sync(buf, c->sent_id), err) < 0)
 		return -1;
+	c->synced_id = c->sent_id;
+	return 0;
+}
+
+int
+sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
+{
+	if (sr_audit_client_flush_begin(c, err) < 0)
+		return -1;
+	if (c->store != NULL || c->acked_id == c->sent_id)
+		return 0;
 	return wait_acked(c, c->sent_id, err);
 }
 

@@ -337,11 +337,22 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * The end: the sandbox's events are made durable while its cgroup goes.  The
+ * flush is asked for first, so that the writer's commit runs while the
+ * cgroup is emptied and removed (and the janitor, told by the closed pipe,
+ * finds nothing left and exits); then the ack is waited for.
+ */
 void
 sr_supervise_teardown(struct sr_sandbox *sb)
 {
 	struct sr_error err;
+	int flush = sb->audit != NULL && !sb->audit_failed && sb->state != SR_SB_NEW;
 
+	if (flush && sr_audit_client_flush_begin(sb->audit, &err) < 0) {
+		sb->audit_failed = 1;
+		flush = 0;
+	}
 	if (sb->cgroup != NULL) {
 		if (sr_cgroup_destroy(sb->cgroup, &err) < 0)
 			fprintf(stderr, "%s\n", err.msg);
@@ -356,8 +367,7 @@ sr_supervise_teardown(struct sr_sandbox *sb)
 	close_fd(&sb->sock);
 	close_fd(&sb->notify_fd);
 	close_fd(&sb->tmp_fd);
-	if (sb->audit != NULL && !sb->audit_failed && sb->state != SR_SB_NEW &&
-	    sr_audit_client_flush(sb->audit, &err) < 0)
+	if (flush && sr_audit_client_flush(sb->audit, &err) < 0)
 		sb->audit_failed = 1;
 	sb->state = sb->state == SR_SB_NEW ? SR_SB_NEW : SR_SB_ENDED;
 }

@@ -273,6 +273,11 @@ int sr_audit_client_send(struct sr_audit_client *client, const struct sr_audit_e
 /* Waits until every event sent so far is durable.  Returns 0 or -1. */
 int sr_audit_client_flush(struct sr_audit_client *client, struct sr_error *err);
 /*
+ * Asks the writer to make every event sent so far durable without waiting,
+ * so that the commit overlaps the caller's work until sr_audit_client_flush().
+ */
+int sr_audit_client_flush_begin(struct sr_audit_client *client, struct sr_error *err);
+/*
  * Has the writer prune the trail (sr_audit_store_prune, repeated until no
  * older event is left) with at least retention_days, recording who asked
  * (user, project, session, source of who).  Waits for it, as long as the
