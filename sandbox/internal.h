@@ -17,6 +17,7 @@
 #ifndef SAFEROOM_SANDBOX_INTERNAL_H
 #define SAFEROOM_SANDBOX_INTERNAL_H
 
+#include <linux/filter.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -87,10 +88,12 @@ int sr_sandbox_emit(struct sr_sandbox *sb, const char *type, const char *details
 /* ---- namespaces.c ------------------------------------------------------- */
 
 /*
- * clone3() into new mount, pid, net, ipc and uts namespaces, and straight
- * into the cgroup CGROUP_FD when it is >= 0 (v2); returns like fork().
+ * clone3() into a new pid namespace, and straight into the cgroup CGROUP_FD
+ * when it is >= 0 (v2); returns like fork().
  */
 pid_t sr_ns_clone(int cgroup_fd, int *pidfd, struct sr_error *err);
+/* Child, first of all: new mount, net, ipc and uts namespaces. */
+void sr_ns_unshare(int report_fd);
 /* Child: enters a new cgroup namespace rooted at the cgroup it was just moved into. */
 void sr_ns_enter_cgroup(int report_fd);
 /* Child: hostname = project, and loopback up (the only interface of the net namespace). */
@@ -122,6 +125,9 @@ void sr_caps_lock(int report_fd);
 void sr_caps_clear(int report_fd);
 
 /* ---- seccomp.c ----------------------------------------------------------- */
+
+/* The largest filter the kernel loads, in bytes of classic BPF. */
+#define SR_SECCOMP_BPF_MAX (BPF_MAXINSNS * sizeof(struct sock_filter))
 
 /* Holding process: compiles the filter (libseccomp) into classic BPF. */
 int sr_seccomp_build(int exec_notify, int memfd_exec_sealable, unsigned char **bpf,

@@ -25,12 +25,15 @@
 #include "internal.h"
 
 /*
- * Like fork(), but the child starts in new mount, pid, net, ipc and uts
- * namespaces; *pidfd refers to it, so that signals cannot hit a recycled pid.
- * Under cgroup v2 it is born in its cgroup (no migration, which would wait
- * for an RCU grace period).  The cgroup namespace is entered later by the
- * child itself, once it sits in its own cgroup, so that the namespace is
- * rooted there.
+ * Like fork(), but the child starts as pid 1 of a new pid namespace; *pidfd
+ * refers to it, so that signals cannot hit a recycled pid.  Under cgroup v2
+ * it is born in its cgroup (no migration, which would wait for an RCU grace
+ * period).  The other namespaces are the child's first act
+ * (sr_ns_unshare): made by the caller of clone3() they would cost the
+ * holding process most of a millisecond (a net namespace is the dearest)
+ * that it can spend preparing the rest while the child makes them.  The
+ * cgroup namespace is entered later by the child itself, once it sits in
+ * its own cgroup, so that the namespace is rooted there.
  */
 pid_t
 sr_ns_clone(int cgroup_fd, int *pidfd, struct sr_error *err)
@@ -39,8 +42,7 @@ sr_ns_clone(int cgroup_fd, int *pidfd, struct sr_error *err)
 	long pid;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-		CLONE_PIDFD;
+	args.flags = CLONE_NEWPID | CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
 	if (cgroup_fd >= 0) {
@@ -51,6 +53,13 @@ sr_ns_clone(int cgroup_fd, int *pidfd, struct sr_error *err)
 	if (pid < 0)
 		return sr_error_errno(err, "sandbox: clone3");
 	return (pid_t)pid;
+}
+
+void
+sr_ns_unshare(int report_fd)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		sr_child_die_errno(report_fd, "new mount, net, ipc and uts namespaces");
 }
 
 void
