@@ -13,9 +13,11 @@
  * client is dead: every later call fails at once with the reason, because a
  * producer that carried on would be working unrecorded.
  *
- * Local fallback (saferoomctl on a host where saferoomd is not running): the
- * client opens the store in write mode itself, which takes audit.lock, so
- * there is still exactly one writer; every send is then durable on return.
+ * The local fallback (saferoomctl on a host where saferoomd is not running:
+ * the client is its own writer) lives in client_local.c and reaches the
+ * store only through struct sr_audit_local, so that a program that only ever
+ * talks to a running writer (sr_audit_client_connect) links neither SQLite
+ * nor libcrypto, and does not pay for loading them at every start.
  *
  * A client is not shared between threads, nor used across fork().
  */
@@ -35,27 +37,12 @@
 
 #include <json-c/json.h>
 
+#include "client.h"
 #include "saferoom/audit.h"
 #include "wire.h"
 
 /* Longest wait for the writer: connect handshake, a full socket, a durable ack. */
 #define CLIENT_TIMEOUT_MS 30000
-
-struct sr_audit_client {
-	int fd;                        /* -1 in local mode or once dead */
-	struct sr_audit_store *store;  /* local fallback only */
-	struct json_tokener *tok;
-	uint64_t sent_id;              /* id of the last event sent */
-	uint64_t acked_id;             /* the writer's last cumulative ack */
-	uint64_t synced_id;            /* the last id a SYNC was sent for */
-	int64_t acked_seq;
-	int welcomed;                  /* the writer's first ack arrived */
-	uint64_t received;             /* messages from the writer, a sign of life */
-	int dead;
-	char why[SR_ERROR_MAX];        /* why it is dead */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	unsigned char buf[SR_WIRE_MSG_MAX];
-};
 
 static int64_t
 monotonic_ms(void)
@@ -208,14 +195,6 @@ send_message(struct sr_audit_client *c, const unsigned char *buf, size_t len,
 
 /* ---- opening ---------------------------------------------------------------- */
 
-static int
-open_local(struct sr_audit_client *c, const char *state_dir, struct sr_error *err)
-{
-	/* 0: keep the retention recorded by saferoomd's writer. */
-	c->store = sr_audit_store_open(state_dir, SR_AUDIT_WRITE, 0, err);
-	return c->store != NULL ? 0 : -1;
-}
-
 /* Connects; returns 0, 1 when no writer listens there, or -1. */
 static int
 connect_writer(struct sr_audit_client *c, struct sr_error *err)
@@ -253,11 +232,12 @@ await_welcome(struct sr_audit_client *c, struct sr_error *err)
 }
 
 struct sr_audit_client *
-sr_audit_client_open(const char *state_dir, int local_fallback, struct sr_error *err)
+sr_audit_client_try_connect(const char *state_dir, int *no_writer, struct sr_error *err)
 {
 	struct sr_audit_client *c;
 	int rc;
 
+	*no_writer = 0;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		sr_error_errno(err, "audit client");
@@ -276,16 +256,30 @@ sr_audit_client_open(const char *state_dir, int local_fallback, struct sr_error 
 		goto out_free;
 	}
 	rc = connect_writer(c, err);
-	if (rc == 1 && local_fallback)
-		rc = open_local(c, state_dir, err);
-	else if (rc == 0)
-		rc = await_welcome(c, err);
-	if (rc != 0)
-		goto out_free;
-	return c;
+	if (rc == 1) {
+		/* No writer: the caller may become one (client_local.c) with this client. */
+		*no_writer = 1;
+		return c;
+	}
+	if (rc == 0 && await_welcome(c, err) == 0)
+		return c;
 out_free:
 	sr_audit_client_free(c);
 	return NULL;
+}
+
+struct sr_audit_client *
+sr_audit_client_connect(const char *state_dir, struct sr_error *err)
+{
+	struct sr_audit_client *c;
+	int no_writer;
+
+	c = sr_audit_client_try_connect(state_dir, &no_writer, err);
+	if (c != NULL && no_writer) {
+		sr_audit_client_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 void
@@ -296,26 +290,14 @@ sr_audit_client_free(struct sr_audit_client *c)
 	/* Events already sent stay queued for the writer after we close. */
 	if (c->fd >= 0)
 		close(c->fd);
-	sr_audit_store_free(c->store);
+	if (c->local != NULL)
+		c->local->free(c->store);
 	if (c->tok != NULL)
 		json_tokener_free(c->tok);
 	free(c);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
-
-static int
-send_local(struct sr_audit_client *c, const struct sr_audit_event *ev, int64_t *seq_out,
-	   struct sr_error *err)
-{
-	struct sr_audit_event copy = *ev;
-
-	if (sr_audit_store_append(c->store, &copy, 1, err) < 0)
-		return -1;
-	if (seq_out != NULL)
-		*seq_out = copy.seq;
-	return 0;
-}
 
 int
 sr_audit_client_send(struct sr_audit_client *c, const struct sr_audit_event *ev,
@@ -331,8 +313,8 @@ sr_audit_client_send(struct sr_audit_client *c, const struct sr_audit_event *ev,
 	if (sr_wire_check_event(c->tok, ev, &why) < 0)
 		return sr_error_set(err, "audit event %.64s: %s",
 				    ev->type != NULL ? ev->type : "(no type)", why);
-	if (c->store != NULL)
-		return send_local(c, ev, seq_out, err);
+	if (c->local != NULL)
+		return c->local->append(c->store, ev, seq_out, err);
 	len = sr_wire_encode_event(c->buf, sizeof(c->buf),
 				   flags == SR_AUDIT_DURABLE ? SR_WIRE_F_DURABLE : 0,
 				   c->sent_id + 1, ev);
@@ -358,7 +340,7 @@ sr_audit_client_flush_begin(struct sr_audit_client *c, struct sr_error *err)
 
 	if (c->dead)
 		return sr_error_set(err, "%s", c->why);
-	if (c->store != NULL || c->acked_id == c->sent_id || c->synced_id == c->sent_id)
+	if (c->local != NULL || c->acked_id == c->sent_id || c->synced_id == c->sent_id)
 		return 0;
 	if (send_message(c, buf, sr_wire_encode_sync(buf, c->sent_id), err) < 0)
 		return -1;
@@ -371,7 +353,7 @@ sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
 {
 	if (sr_audit_client_flush_begin(c, err) < 0)
 		return -1;
-	if (c->store != NULL || c->acked_id == c->sent_id)
+	if (c->local != NULL || c->acked_id == c->sent_id)
 		return 0;
 	return wait_acked(c, c->sent_id, err);
 }
@@ -404,20 +386,13 @@ int
 sr_audit_client_prune(struct sr_audit_client *c, const struct sr_audit_event *who,
 		      int retention_days, int64_t *event_seq, struct sr_error *err)
 {
-	struct sr_audit_prune_result res;
 	ssize_t len;
 
 	*event_seq = 0;
 	if (c->dead)
 		return sr_error_set(err, "%s", c->why);
-	if (c->store != NULL) {
-		do {
-			if (sr_audit_store_prune(c->store, retention_days, who, &res, err) < 0)
-				return -1;
-			*event_seq = res.event_seq;
-		} while (res.remaining > 0);
-		return 0;
-	}
+	if (c->local != NULL)
+		return c->local->prune(c->store, who, retention_days, event_seq, err);
 	len = sr_wire_encode_prune(c->buf, sizeof(c->buf), c->sent_id + 1, who, retention_days);
 	if (len < 0)
 		return sr_error_set(err, "audit prune: request larger than %d bytes",

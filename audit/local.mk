@@ -3,6 +3,8 @@ noinst_LIBRARIES += libsraudit.a
 libsraudit_a_SOURCES = \
 	audit/chain.c \
 	audit/client.c \
+	audit/client.h \
+	audit/client_local.c \
 	audit/kernel.c \
 	audit/prune.c \
 	audit/query.c \

@@ -677,7 +677,7 @@ mon_open(struct monitor *m, struct sr_error *err)
 		return sr_error_errno(err, "getrandom");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(m->session_id + 2 * i, 3, "%02x", rnd[i]);
-	m->audit = sr_audit_client_open(cfg->state_dir, 0, err);
+	m->audit = sr_audit_client_connect(cfg->state_dir, err);
 	if (m->audit == NULL)
 		return -1;
 	m->kaudit = sr_kaudit_open(err);

@@ -126,7 +126,6 @@ sandbox_build(struct monitor *m, struct sr_error *err)
 	spec.term = m->term[0] != '\0' ? m->term : NULL;
 	spec.lang = m->lang[0] != '\0' ? m->lang : NULL;
 	spec.audit = m->audit;
-	spec.audit_state_dir = m->a->cfg->state_dir;
 	mon_export_spec(m, &spec);
 	return sr_sandbox_new(&spec, err);
 }

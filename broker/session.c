@@ -207,7 +207,7 @@ sr_session_say(struct sr_session *s, const char *text)
 int
 sr_session_pollfds(struct sr_session *s, struct pollfd *fds, int max)
 {
-	if (max < 3)
+	if (max < 4)
 		return 0;
 	fds[0].fd = s->pty >= 0 ? s->data : -1;
 	fds[0].events = 0;
@@ -223,7 +223,10 @@ sr_session_pollfds(struct sr_session *s, struct pollfd *fds, int max)
 		fds[1].events |= POLLOUT;
 	fds[2].fd = s->ended ? -1 : (s->sb != NULL ? sr_sandbox_fd(s->sb) : s->pidfd);
 	fds[2].events = POLLIN;
-	return 3;
+	/* An exec waiting on its listener: polled directly (sr_sandbox_exec_fd()). */
+	fds[3].fd = s->ended || s->sb == NULL ? -1 : sr_sandbox_exec_fd(s->sb);
+	fds[3].events = POLLIN;
+	return 4;
 }
 
 static int
@@ -365,7 +368,7 @@ session_finish(struct sr_session *s, struct sr_error *err)
 int
 sr_session_handle(struct sr_session *s, const struct pollfd *fds, int n, struct sr_error *err)
 {
-	if (n < 3)
+	if (n < 4)
 		return sr_error_set(err, "session: short poll set");
 	if (fds[0].revents & (POLLIN | POLLHUP | POLLERR) && relay_from_net(s, err) < 0)
 		return -1;
@@ -375,7 +378,8 @@ sr_session_handle(struct sr_session *s, const struct pollfd *fds, int n, struct 
 		return -1;
 	if (s->out_len > s->out_off)
 		relay_to_net(s);
-	if (fds[2].revents & (POLLIN | POLLHUP) && proc_check(s, err) < 0)
+	if ((fds[2].revents & (POLLIN | POLLHUP) || fds[3].revents & (POLLIN | POLLHUP)) &&
+	    proc_check(s, err) < 0)
 		return -1;
 	if (!s->ended)
 		return 0;

@@ -167,7 +167,6 @@ run(struct sr_verb_ctx *ctx, const struct run_args *a, const struct sr_policy_sp
 	spec.pty = a->pty;
 	spec.term = getenv("TERM");
 	spec.lang = getenv("LANG");
-	spec.audit_state_dir = ctx->cfg->state_dir;
 	spec.audit = sr_audit_client_open(ctx->cfg->state_dir, 1, &err);
 	csv = datasets_csv(ps);
 	if (spec.audit == NULL || csv == NULL) {

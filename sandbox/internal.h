@@ -57,10 +57,9 @@ struct sr_sandbox {
 	int timerfd;
 
 	struct sr_audit_client *audit;
-	int own_audit;
 	int audit_failed;
 
-	int64_t start_ms;
+	int64_t start_ms;                 /* sr_monotonic_ms() */
 	int64_t activity_ms;
 	uint64_t pids_events, oom_kills;  /* counters already reported */
 	int tmp_full;                     /* /tmp was full at the last check */
@@ -72,7 +71,11 @@ struct sr_sandbox {
 	char *scratch;                    /* where the listener reads strings into */
 	int proc_fd;                      /* the host's /proc, for the trapped task's cwd */
 	int pidns_fd;                     /* the sandbox's pid namespace, to name pids as inside */
+	int listener_done;                /* the listener hung up: no task can exec any more */
 };
+
+/* CLOCK_MONOTONIC in ms, for the limits on elapsed time. */
+int64_t sr_monotonic_ms(void);
 
 /* Reports "sandbox: MSG" to the holding process on fd and _exit()s.  Child only. */
 void sr_child_die(int fd, const char *fmt, ...)

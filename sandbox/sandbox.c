@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -39,6 +40,16 @@
 #define TICK_MS 250
 
 enum { TAG_NOTIFY = 1, TAG_PIDFD, TAG_TIMER };
+
+/* For limits on elapsed time: a clock that setting the date does not move. */
+int64_t
+sr_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- reporting from the child ------------------------------------------ */
 
@@ -137,7 +148,7 @@ check_spec(const struct sr_sandbox_spec *s, struct sr_error *err)
 		return sr_error_set(err, "sandbox: no command");
 	if (s->limits.tmp_bytes == 0)
 		return sr_error_set(err, "sandbox: /tmp needs a size");
-	if (s->audit == NULL && s->audit_state_dir == NULL)
+	if (s->audit == NULL)
 		return sr_error_set(err, "sandbox: no audit trail to write exec events to");
 	if (s->cgroup_parent != NULL && !sr_sandbox_name_ok(s->cgroup_parent))
 		return sr_error_set(err, "sandbox: bad cgroup parent name");
@@ -188,7 +199,6 @@ copy_spec(struct sr_sandbox *sb, const struct sr_sandbox_spec *s)
 	c->home = dup_or_null(s->home, &failed);
 	c->term = dup_or_null(s->term, &failed);
 	c->lang = dup_or_null(s->lang, &failed);
-	c->audit_state_dir = dup_or_null(s->audit_state_dir, &failed);
 	c->cgroup_parent = dup_or_null(s->cgroup_parent != NULL ? s->cgroup_parent : "saferoom",
 				       &failed);
 	c->export_socket = dup_or_null(s->export_socket, &failed);
@@ -238,6 +248,7 @@ sr_sandbox_new(const struct sr_sandbox_spec *spec, struct sr_error *err)
 		sr_sandbox_free(sb);
 		return NULL;
 	}
+	sb->audit = spec->audit;
 	return sb;
 }
 
@@ -363,8 +374,8 @@ child_send_ready(int fd, int tmp_fd, int notify_fd, int pty_fd)
 /*
  * Everything the child does to become the sandbox, in order.  Its
  * namespaces and file system are built while the holding process prepares
- * the rest (the cgroup under v1, the janitor, the seccomp filter, the audit
- * connection); the child waits for the go, which comes once it sits in its
+ * the rest (the cgroup under v1, the janitor, the seccomp filter); the child
+ * waits for the go, which comes once it sits in its
  * cgroup, before anything of the user's can run, so that the limits hold
  * from the first instruction of the command.  Seccomp comes last so that
  * none of the set-up needs a hole in the filter; the pty is opened after the
@@ -409,21 +420,6 @@ sandbox_child(const struct sr_sandbox *sb, int fd)
 }
 
 /* ---- the holding process's recipe ------------------------------------------ */
-
-static int
-open_audit(struct sr_sandbox *sb, struct sr_error *err)
-{
-	if (sb->spec.audit != NULL) {
-		sb->audit = sb->spec.audit;
-		return 0;
-	}
-	sb->audit = sr_audit_client_open(sb->spec.audit_state_dir, sb->spec.audit_local_fallback,
-					 err);
-	if (sb->audit == NULL)
-		return -1;
-	sb->own_audit = 1;
-	return 0;
-}
 
 /* Receives "R" with the child's descriptors, or "E" with the reason it gave up. */
 static int
@@ -560,8 +556,8 @@ send_go(struct sr_sandbox *sb, struct sr_error *err)
  * cgroup (CLONE_INTO_CGROUP: no migration, which would wait for an RCU grace
  * period), so the cgroup and its janitor come first; under v1 the child is
  * moved into its cgroups after the clone.  Everything else the holding
- * process needs (the cgroup under v1, the compiled filter, the audit
- * connection) is made after the clone, while the child builds its
+ * process needs (the cgroup under v1, the compiled filter) is made after
+ * the clone, while the child builds its
  * namespaces and file system on the other CPU; the child waits for the go
  * before anything of the user's runs.  Then the descriptors the child hands
  * back once it is ready.
@@ -591,13 +587,13 @@ sr_sandbox_start(struct sr_sandbox *sb, struct sr_error *err)
 	if (sb->pid < 0)
 		goto out_cgroup;
 	sb->state = SR_SB_RUNNING;
-	sb->start_ms = sb->activity_ms = sr_audit_now_ms();
+	sb->start_ms = sb->activity_ms = sr_monotonic_ms();
 	if (!born_in_cgroup &&
 	    (make_cgroup(sb, err) < 0 || sr_cgroup_attach(sb->cgroup, sb->pid, err) < 0))
 		goto out_kill;
 	if (sr_seccomp_build(!sb->spec.exec_log_off, memfd_exec_sealable(), &sb->bpf,
 			     &sb->bpf_len, err) < 0 ||
-	    open_audit(sb, err) < 0 || send_go(sb, err) < 0)
+	    send_go(sb, err) < 0)
 		goto out_kill;
 	if (recv_ready(sb, err) < 0 || open_listener_fds(sb, err) < 0 ||
 	    setup_events(sb, err) < 0)
@@ -618,6 +614,12 @@ int
 sr_sandbox_fd(const struct sr_sandbox *sb)
 {
 	return sb->epfd;
+}
+
+int
+sr_sandbox_exec_fd(const struct sr_sandbox *sb)
+{
+	return sb->state == SR_SB_RUNNING && !sb->listener_done ? sb->notify_fd : -1;
 }
 
 int
@@ -647,7 +649,7 @@ sr_sandbox_exec_count(const struct sr_sandbox *sb)
 void
 sr_sandbox_touch(struct sr_sandbox *sb)
 {
-	sb->activity_ms = sr_audit_now_ms();
+	sb->activity_ms = sr_monotonic_ms();
 }
 
 int
@@ -705,10 +707,13 @@ sr_sandbox_dispatch(struct sr_sandbox *sb, struct sr_error *err)
 	for (i = 0; i < n && rc == 0 && sb->state == SR_SB_RUNNING; i++) {
 		switch (evs[i].data.u32) {
 		case TAG_NOTIFY:
-			if (evs[i].events & EPOLLIN)
+			if (evs[i].events & EPOLLIN) {
 				rc = sr_exec_monitor_handle(sb, err);
-			else
+			} else {
+				/* Nothing left that can exec: stop watching it. */
 				epoll_ctl(sb->epfd, EPOLL_CTL_DEL, sb->notify_fd, NULL);
+				sb->listener_done = 1;
+			}
 			break;
 		case TAG_TIMER:
 			if (read(sb->timerfd, &ticks, sizeof(ticks)) > 0)
@@ -756,8 +761,6 @@ sr_sandbox_free(struct sr_sandbox *sb)
 		close(sb->proc_fd);
 	if (sb->pidns_fd >= 0)
 		close(sb->pidns_fd);
-	if (sb->own_audit)
-		sr_audit_client_free(sb->audit);
 	free((char *)sb->spec.user);
 	free((char *)sb->spec.project);
 	free((char *)sb->spec.session);
@@ -766,7 +769,6 @@ sr_sandbox_free(struct sr_sandbox *sb)
 	free((char *)sb->spec.home);
 	free((char *)sb->spec.term);
 	free((char *)sb->spec.lang);
-	free((char *)sb->spec.audit_state_dir);
 	free((char *)sb->spec.cgroup_parent);
 	free((char *)sb->spec.export_socket);
 	free((char *)sb->spec.export_client);

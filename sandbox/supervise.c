@@ -294,7 +294,7 @@ int
 sr_supervise_tick(struct sr_sandbox *sb, struct sr_error *err)
 {
 	const struct sr_sandbox_limits *lim = &sb->spec.limits;
-	int64_t now = sr_audit_now_ms();
+	int64_t now = sr_monotonic_ms();
 
 	if (report_limits(sb, err) < 0)
 		return -1;
@@ -464,14 +464,15 @@ sr_supervise_relay(struct sr_sandbox *sb, struct sr_error *err)
 		copy_winsize(sb);
 	}
 	while (rc == 0) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = sr_sandbox_fd(sb), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
 			{ .fd = out_open ? sb->pty_fd : -1, .events = POLLIN },
+			{ .fd = sr_sandbox_exec_fd(sb), .events = POLLIN },
 		};
 
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
+		if (poll(p, 5, -1) < 0 && errno != EINTR)
 			break;
 		if (p[3].revents != 0)
 			out_open = pump(sb->pty_fd, STDOUT_FILENO);
@@ -483,7 +484,7 @@ sr_supervise_relay(struct sr_sandbox *sb, struct sr_error *err)
 		}
 		if (p[1].revents != 0)
 			on_signal(sb, sfd);
-		if (p[0].revents != 0)
+		if (p[0].revents != 0 || p[4].revents != 0)
 			rc = sr_sandbox_dispatch(sb, err);
 	}
 	if (out_open)

@@ -249,10 +249,16 @@ int sr_audit_seals_append(const char *state_dir, const struct sr_audit_seal *sea
 struct sr_audit_client;
 
 /*
- * Connects to the writer at STATE_DIR/audit.sock.  When no writer is running
- * and local_fallback is set (saferoomctl on a host without saferoomd), the
- * client becomes the writer itself for its lifetime by opening the store in
- * SR_AUDIT_WRITE mode, which takes the same lock: there is still one writer.
+ * Connects to the writer at STATE_DIR/audit.sock; fails when none is
+ * running.  Links no store: a program that only ever sends events to a
+ * running writer (saferoomd's monitors, the sandbox launcher) uses this.
+ */
+struct sr_audit_client *sr_audit_client_connect(const char *state_dir, struct sr_error *err);
+/*
+ * The same, but when no writer is running and local_fallback is set
+ * (saferoomctl on a host without saferoomd), the client becomes the writer
+ * itself for its lifetime by opening the store in SR_AUDIT_WRITE mode, which
+ * takes the same lock: there is still one writer.  (client_local.c)
  */
 struct sr_audit_client *sr_audit_client_open(const char *state_dir, int local_fallback,
 					     struct sr_error *err);

@@ -18,8 +18,8 @@
  *
  *	sb = sr_sandbox_new(&spec, &err);
  *	sr_sandbox_start(sb, &err);
- *	poll on sr_sandbox_fd(sb) (and sr_sandbox_pty(sb));
- *	when readable: sr_sandbox_dispatch(sb, &err) until it returns 1;
+ *	poll on sr_sandbox_fd(sb) and sr_sandbox_exec_fd(sb) (and sr_sandbox_pty(sb));
+ *	when either is readable: sr_sandbox_dispatch(sb, &err) until it returns 1;
  *	status = sr_sandbox_status(sb);
  *	sr_sandbox_free(sb);
  *
@@ -91,11 +91,8 @@ struct sr_sandbox_spec {
 	const char *term;         /* TERM for the command; NULL: "dumb" */
 	const char *lang;         /* LANG for the command (locale is the only environment passed in) */
 
-	/* Audit: exec and limit.hit events go to this client (borrowed) or, when NULL,
-	 * to one the sandbox opens on audit_state_dir (with local fallback when set). */
+	/* Audit: exec and limit.hit events go to this client (borrowed; required). */
 	struct sr_audit_client *audit;
-	const char *audit_state_dir;
-	int audit_local_fallback;
 
 	const char *cgroup_parent; /* cgroup under which each sandbox gets one; NULL: "saferoom" */
 
@@ -131,6 +128,14 @@ int sr_sandbox_start(struct sr_sandbox *sb, struct sr_error *err);
 
 /* A descriptor that becomes readable whenever sr_sandbox_dispatch() has work. */
 int sr_sandbox_fd(const struct sr_sandbox *sb);
+/*
+ * The exec listener itself (-1 without exec logging), readable while an
+ * exec waits.  sr_sandbox_fd() covers it too, but an exec waits for every
+ * microsecond of the hand-off, and only a poll() on this descriptor lets the
+ * kernel wake the caller on the trapped task's CPU (through an epoll
+ * descriptor that hint is lost): poll both.
+ */
+int sr_sandbox_exec_fd(const struct sr_sandbox *sb);
 
 /*
  * Does the sandbox's pending work: answers exec notifications (writing their

@@ -104,6 +104,10 @@ if [ "$SR_ESCAPE_VIA" = sandbox-run ]; then
 	rm -rf "$S"
 	mkdir -m 0700 "$S"
 	mkdir -m 0711 "$S/workspaces"
+	# sandbox-run, like saferoomd's monitors, sends to a running writer only.
+	mkfifo "$T/writer.ready"
+	"$AUDIT_WRITER" -d "$S" -R 3 3>"$T/writer.ready" 2>"$T/writer.err" &
+	[ "$(timeout 10 head -c 1 "$T/writer.ready")" = R ] || bail "the audit writer did not start"
 fi
 diag "sandboxes started through $SR_ESCAPE_VIA"
 make_workspace alpha "$(gid_of alpha)"

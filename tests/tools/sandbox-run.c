@@ -3,8 +3,10 @@
  * without policy.db: the escape tests, unit-free experiments and the
  * benchmark use it to build exactly the sandbox the broker builds, with
  * names, ids, datasets and limits of their choosing.  Everything after "--"
- * is the command.  Exit status: the command's, 125 when the sandbox could
- * not be built, 2 on bad usage.
+ * is the command.  Exec events go to the audit writer running on
+ * --state-dir, as under saferoomd; without one the sandbox is not built.
+ * Exit status: the command's, 125 when the sandbox could not be built, 2 on
+ * bad usage.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "saferoom/audit.h"
 #include "saferoom/sandbox.h"
 
 #define MAX_DATASETS 32
@@ -66,13 +69,13 @@ main(int argc, char **argv)
 	struct sr_sandbox_dataset ds[MAX_DATASETS];
 	struct sr_sandbox_spec spec;
 	struct sr_error err = { { 0 } };
+	const char *state_dir = NULL;
 	char *eq;
 	int c, rc;
 
 	memset(&spec, 0, sizeof(spec));
 	spec.session = "sandbox-run";
 	spec.limits.tmp_bytes = 64ULL << 20;
-	spec.audit_local_fallback = 1;
 	spec.cgroup_parent = "saferoom-test";
 	spec.datasets = ds;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -84,7 +87,7 @@ main(int argc, char **argv)
 		case 's': spec.session = optarg; break;
 		case 'h': spec.home = optarg; break;
 		case 'w': spec.workspace = optarg; break;
-		case 'S': spec.audit_state_dir = optarg; break;
+		case 'S': state_dir = optarg; break;
 		case 'm': spec.limits.memory_bytes = size_arg(optarg); break;
 		case 'P': spec.limits.pids = size_arg(optarg); break;
 		case 'c': spec.limits.cpu_millis = (unsigned)size_arg(optarg); break;
@@ -108,10 +111,13 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind >= argc || spec.user == NULL || spec.project == NULL)
+	if (optind >= argc || spec.user == NULL || spec.project == NULL || state_dir == NULL)
 		usage();
 	spec.argv = argv + optind;
-	rc = sr_sandbox_run(&spec, &err);
+	/* A running writer only, as under saferoomd: this program links no store. */
+	spec.audit = sr_audit_client_connect(state_dir, &err);
+	rc = spec.audit != NULL ? sr_sandbox_run(&spec, &err) : -1;
+	sr_audit_client_free(spec.audit);
 	if (rc < 0) {
 		fprintf(stderr, "sandbox-run: %s\n", sr_error_msg(&err));
 		return SR_SANDBOX_EXIT_FAILED;

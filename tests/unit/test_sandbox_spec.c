@@ -19,6 +19,9 @@ static const struct sr_sandbox_dataset two[] = {
 	{ "cohort", "/srv/data/cohort" }, { "genome", "/srv/data/genome" },
 };
 
+/* A stand-in for an audit client: sr_sandbox_new() only keeps the pointer. */
+static char not_a_client;
+
 static struct sr_sandbox_spec
 good_spec(void)
 {
@@ -36,7 +39,7 @@ good_spec(void)
 	s.home = "home/alice";
 	s.limits.tmp_bytes = 1 << 20;
 	s.argv = cmd;
-	s.audit_state_dir = "/var/lib/saferoom";
+	s.audit = (struct sr_audit_client *)(void *)&not_a_client; /* only kept, never used here */
 	return s;
 }
 
@@ -101,7 +104,7 @@ test_spec(void)
 	s = good_spec(); s.home = "home/./alice"; rejects(s, "a home with a . component", "home");
 	s = good_spec(); s.argv = empty; rejects(s, "no command", "command");
 	s = good_spec(); s.limits.tmp_bytes = 0; rejects(s, "an unsized /tmp", "tmp");
-	s = good_spec(); s.audit_state_dir = NULL; rejects(s, "no audit trail", "audit");
+	s = good_spec(); s.audit = NULL; rejects(s, "no audit trail", "audit");
 	s = good_spec(); s.datasets = dup; rejects(s, "a dataset given twice", "twice");
 	s = good_spec(); s.datasets = rel; s.n_datasets = 1;
 	rejects(s, "a relative dataset path", "absolute");
