@@ -6,6 +6,11 @@
 #       aim: logging costs at most 10%.
 # Prints medians (ms) and ratios.  Root only; `make bench` runs it.  The
 # audit writer runs, as under saferoomd, so that exec events are group-committed.
+# saferoom's side is tests/tools/sandbox-run: the sandbox library's start, as
+# a monitor of saferoomd calls it, plus an exec of a program that links what
+# the library needs (libseccomp, libcap, json-c; no SQLite, no libcrypto).
+# A session pays less (its monitor is already running); `saferoomctl sandbox
+# run` pays more (it loads everything saferoomctl links and reads policy.db).
 # bash for $EPOCHREALTIME: a clock read that forks nothing, so that the
 # harness adds almost nothing to either contender's time (date(1) before and
 # after each run added two processes, which shrank every ratio towards 1).
