@@ -25,7 +25,7 @@ struct sr_audit_local {
 
 struct sr_audit_client {
 	int fd;                        /* -1 in local mode or once dead */
-	void *store;                   /* local mode only: what local works on */
+	void *store;                   /* local mode only: what local's functions work on */
 	const struct sr_audit_local *local;
 	struct json_tokener *tok;
 	uint64_t sent_id;              /* id of the last event sent */

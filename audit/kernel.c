@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libaudit.h>
 
 #include "saferoom/audit.h"
@@ -211,6 +212,66 @@ sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command, co
 	return emit(k, AUDIT_USER_CMD,
 		    format_record("command", -1, "acct", user, "cmd", command, NULL),
 		    NULL, tty, success, err);
+}
+
+/* Longest command line put in a record: hex-encoded it must fit libaudit's 8970 bytes. */
+#define EXEC_CMD_MAX 2048
+
+/* argv of an exec event's details, joined by spaces, cut at EXEC_CMD_MAX bytes. */
+static char *
+join_argv(json_object *argv)
+{
+	size_t i, n = argv != NULL ? json_object_array_length(argv) : 0, len = 0;
+	char *out = malloc(EXEC_CMD_MAX + 1);
+
+	if (out == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (i = 0; i < n && len < EXEC_CMD_MAX; i++) {
+		const char *arg = json_object_get_string(json_object_array_get_idx(argv, i));
+		int w = snprintf(out + len, EXEC_CMD_MAX + 1 - len, "%s%s", i > 0 ? " " : "",
+				 arg != NULL ? arg : "");
+
+		len += w < 0 ? 0 : (size_t)w;
+	}
+	if (len > EXEC_CMD_MAX)
+		len = EXEC_CMD_MAX;
+	out[len] = '\0';
+	return out;
+}
+
+static const char *
+detail(json_object *details, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(details, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+int
+sr_kaudit_exec(struct sr_kaudit *k, const struct sr_audit_event *ev, struct sr_error *err)
+{
+	json_object *details, *argv = NULL;
+	char *cmd;
+	int rc;
+
+	if (k->fd < 0)
+		return 0;
+	details = json_tokener_parse(ev->details != NULL ? ev->details : "{}");
+	if (details == NULL)
+		return sr_error_set(err, "kernel audit: exec event %" PRId64 " has no details", ev->seq);
+	json_object_object_get_ex(details, "argv", &argv);
+	cmd = join_argv(argv);
+	rc = emit(k, AUDIT_USER_CMD,
+		  cmd == NULL ? NULL
+			      : format_record("saferoom-exec", -1, "acct", ev->user, "cmd", cmd,
+					      "saferoom_exe", detail(details, "path"), "cwd",
+					      detail(details, "cwd"), "saferoom_project", ev->project,
+					      "saferoom_session", ev->session, NULL),
+		  NULL, NULL, detail(details, "refused") == NULL, err);
+	free(cmd);
+	json_object_put(details);
+	return rc;
 }
 
 /*

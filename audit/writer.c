@@ -147,6 +147,7 @@ struct writer {
 	struct batch *job;        /* set by the main thread, cleared by the committer */
 	int quit;
 	int done_fd;              /* eventfd: the committer finished a job */
+	uint64_t kaudit_failures; /* exec events the kernel audit log did not take */
 	int64_t last_seal_event;  /* seq of our last audit.seal event, 0 before the first */
 	int64_t next_seal_ms;     /* CLOCK_MONOTONIC */
 	int64_t filling_since_ms; /* when the filling batch got its first event; 0: empty */
@@ -574,6 +575,27 @@ start_commit(struct writer *w)
 }
 
 /*
+ * Every exec event, once durable, also goes to the kernel audit log as a
+ * USER_CMD record (DESIGN: command events reach ausearch too).  Here rather
+ * than in the sandbox's listener, so that the exec does not wait for the
+ * kernel's answer.  Like a seal's, a failure is logged, not fatal: the trail
+ * itself has the event.
+ */
+static void
+mirror_execs(struct writer *w, const struct batch *b)
+{
+	for (size_t k = 0; k < b->n; k++) {
+		struct sr_error e = { { 0 } };
+
+		if (strcmp(b->evs[k].type, "exec") != 0)
+			continue;
+		if (sr_kaudit_exec(w->kaudit, &b->evs[k], &e) < 0 && w->kaudit_failures++ == 0)
+			wlog("exec %" PRId64 " not in the kernel audit log (%s); further failures "
+			     "are counted at shutdown", b->evs[k].seq, e.msg);
+	}
+}
+
+/*
  * Takes the committer's result: the batch's events are durable, so their
  * producers' durable marks move.  Returns -1 when the commit failed.
  */
@@ -597,6 +619,9 @@ finish_commit(struct writer *w, struct sr_error *err)
 		p->durable_seq = b->evs[k].seq;
 		p->pending--;
 	}
+	/* The acks first: nobody waits for the kernel's copy. */
+	send_acks(w);
+	mirror_execs(w, b);
 	b->n = 0;
 	b->used = 0;
 	return 0;
@@ -838,6 +863,9 @@ finish(struct writer *w)
 	if (w->done_fd >= 0)
 		close(w->done_fd);
 	sr_audit_store_free(w->store);
+	if (w->kaudit_failures > 1)
+		wlog("%" PRIu64 " exec events in all did not reach the kernel audit log",
+		     w->kaudit_failures);
 	sr_kaudit_free(w->kaudit);
 	if (w->tok != NULL)
 		json_tokener_free(w->tok);

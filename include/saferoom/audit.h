@@ -341,6 +341,12 @@ int sr_kaudit_session_end(struct sr_kaudit *k, const char *user, long uid, const
 			  const char *tty, const char *session, struct sr_error *err);   /* USER_END */
 int sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command,
 		      const char *tty, int success, struct sr_error *err);   /* USER_CMD */
+/*
+ * An exec event of the trail (type "exec"): a USER_CMD record with acct,
+ * cmd (argv), saferoom_exe, cwd, project and session; res=failed when it was
+ * refused.  (libaudit adds exe=, the program sending the record.)
+ */
+int sr_kaudit_exec(struct sr_kaudit *k, const struct sr_audit_event *ev, struct sr_error *err);
 /* The seal of the chain head: an AUDIT_TRUSTED_APP record "op=saferoom-seal seq=N hash=HEX". */
 int sr_kaudit_seal(struct sr_kaudit *k, int64_t seq, const char *hash_hex, struct sr_error *err);
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # broker_sessions.sh — researcher sessions end to end: recorded (asciicast
-# that asciinema replays, its hash in session.end), in the kernel audit log,
-# twenty at once, and never outliving the broker process that holds them
-# (kill -9 of the master, a monitor or a net child mid-session).
+# that asciinema replays, its hash in session.end), in the kernel audit log
+# (the login, and every exec as USER_CMD), twenty at once, and never
+# outliving the broker process that holds them (kill -9 of the master, a
+# monitor or a net child mid-session).
 . "$SR_SRCDIR/tests/lib.sh"
 . "$SR_SRCDIR/tests/e2e/broker-lib.sh"
 require_tool "$SQLITE3"
@@ -47,6 +48,21 @@ while ! ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q 
 done
 ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice"
 ok $? "ausearch finds alice's USER_LOGIN"
+# ... and every exec in her sandbox, as a USER_CMD record the audit writer
+# sends once the exec event is in the chain.
+m="usercmd-$$"
+printf '/bin/echo %s; exit 0\n' "$m" >"$T/in2"
+sshc alice alice -tt <"$T/in2" >/dev/null 2>&1
+i=0
+while ! ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" |
+	grep -q "$m" && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" | grep "$m" >"$T/ucmd"
+ok $? "ausearch finds the exec of alice's command as a USER_CMD"
+grep -Eq 'saferoom_exe="?/bin/echo[" ]' "$T/ucmd" && grep -Eq 'cwd="?/project/home/alice[" ]' "$T/ucmd" &&
+	grep -q "res=success" "$T/ucmd"
+ok $? "... naming the executable and cwd as the sandbox sees them ($(head -c 400 "$T/ucmd"))"
 
 # Twenty sessions at once.
 printf 'sleep 2; exit 5\n' >"$T/in20"

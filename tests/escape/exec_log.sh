@@ -4,7 +4,8 @@
 # user, project, session, datasets, argv, the executable, cwd and the pid as
 # seen inside; execveat (by directory and by descriptor) is recorded with the
 # file it runs; an exec from a memfd is refused (and the attempt recorded);
-# without an audit trail no sandbox starts.
+# each exec is a USER_CMD record in the kernel audit log too; without an
+# audit trail no sandbox starts.
 . "$SR_SRCDIR/tests/escape/lib-escape.sh"
 
 mark
@@ -49,6 +50,22 @@ new_events exec | grep -q '"path":"/memfd:hidden (deleted)"'
 ok $? "... and the attempt is on the record"
 check "the copy never ran: no exec of it succeeded" -- \
 	sh -c "! grep -q ESCAPED '$T/out'"
+
+# Each exec also reaches the kernel audit log as a USER_CMD record (sent by
+# saferoomctl, its own writer here, or by the audit writer under sandbox-run).
+use_auditd
+m="usercmd-$$"
+sb alice alpha -- /bin/echo "$m" >/dev/null
+i=0
+while ! ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" |
+	grep -q "$m" && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" | grep "$m" >"$T/ucmd"
+ok $? "ausearch finds the exec as a USER_CMD of alice"
+grep -Eq 'saferoom_exe="?/bin/echo[" ]' "$T/ucmd" && grep -Eq 'saferoom_project="?alpha[" ]' "$T/ucmd" &&
+	grep -q "res=success" "$T/ucmd"
+ok $? "... with the executable, the project and the result ($(head -c 400 "$T/ucmd"))"
 
 # No trail, no sandbox: a state directory where no audit.db can be made.
 case $SR_ESCAPE_VIA in
