@@ -5,7 +5,7 @@
  * opens the store in write mode itself, which takes audit.lock, so there is
  * still exactly one writer; every send is then durable on return, and an
  * exec event then goes to the kernel audit log too, as the writer sends it
- * (writer.c, mirror_execs).  Apart from client.c so that programs that only
+ * (writer.c, mirror_execs: while auditd runs).  Apart from client.c so that programs that only
  * talk to a running writer (sr_audit_client_connect) do not link the store.
  */
 #include "config.h"
@@ -37,7 +37,7 @@ local_append(void *arg, const struct sr_audit_event *ev, int64_t *seq_out,
 		*seq_out = copy.seq;
 	/* As the writer does: a failure of the kernel's copy is told, not fatal. */
 	if (l->kaudit != NULL && strcmp(copy.type, "exec") == 0 &&
-	    sr_kaudit_exec(l->kaudit, &copy, &e) < 0)
+	    sr_kaudit_daemon_running(l->kaudit) && sr_kaudit_exec(l->kaudit, &copy, &e) < 0)
 		fprintf(stderr, "saferoom: %s\n", e.msg);
 	return 0;
 }

@@ -22,10 +22,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <libaudit.h>
@@ -34,6 +36,8 @@
 
 struct sr_kaudit {
 	int fd;        /* -1 when disabled */
+	int daemon;             /* an audit daemon was registered at the last look */
+	int64_t daemon_seen_ms; /* when that was (CLOCK_MONOTONIC); 0: never looked */
 };
 
 static void
@@ -212,6 +216,68 @@ sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command, co
 	return emit(k, AUDIT_USER_CMD,
 		    format_record("command", -1, "acct", user, "cmd", command, NULL),
 		    NULL, tty, success, err);
+}
+
+/* How long an answer about auditd holds: long when one runs, short when none did. */
+#define DAEMON_RECHECK_MS 1000
+#define NO_DAEMON_RECHECK_MS 100
+#define STATUS_TIMEOUT_MS 200
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Asks the kernel whether an audit daemon is registered: 1 or 0, or -1 when
+ * it could not be told.  On a netlink socket of its own, so that the status
+ * reply and its ack never mix with the acks audit_log_user_message() waits
+ * for on k->fd.  The reply may come before or after the ack.
+ */
+static int
+query_daemon(void)
+{
+	struct audit_reply rep;
+	int fd, i, rc = -1;
+
+	fd = audit_open();
+	if (fd < 0)
+		return -1;
+	if (audit_request_status(fd) > 0) {
+		for (i = 0; i < 4 && rc < 0; i++) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, STATUS_TIMEOUT_MS) != 1 ||
+			    audit_get_reply(fd, &rep, GET_REPLY_NONBLOCKING, 0) <= 0)
+				break;
+			if (rep.type == AUDIT_GET)
+				rc = rep.status->pid != 0;
+		}
+	}
+	audit_close(fd);
+	return rc;
+}
+
+int
+sr_kaudit_daemon_running(struct sr_kaudit *k)
+{
+	int64_t now = monotonic_ms();
+	int r;
+
+	if (k->fd < 0)
+		return 0;
+	if (k->daemon_seen_ms != 0 &&
+	    now - k->daemon_seen_ms < (k->daemon ? DAEMON_RECHECK_MS : NO_DAEMON_RECHECK_MS))
+		return k->daemon;
+	r = query_daemon();
+	/* Not knowing is not a reason to drop records. */
+	k->daemon = r != 0;
+	k->daemon_seen_ms = now;
+	return k->daemon;
 }
 
 /* Longest command line put in a record: hex-encoded it must fit libaudit's 8970 bytes. */

@@ -578,12 +578,17 @@ start_commit(struct writer *w)
  * Every exec event, once durable, also goes to the kernel audit log as a
  * USER_CMD record (DESIGN: command events reach ausearch too).  Here rather
  * than in the sandbox's listener, so that the exec does not wait for the
- * kernel's answer.  Like a seal's, a failure is logged, not fatal: the trail
- * itself has the event.
+ * kernel's answer.  Only while an audit daemon is registered: without one
+ * the kernel just prints records, rate-limited, so that a record per exec
+ * would cost every exec a little (a netlink round trip, kauditd's work) and
+ * reach nobody; logins, sessions and seals are sent regardless.  Like a
+ * seal's, a failure is logged, not fatal: the trail itself has the event.
  */
 static void
 mirror_execs(struct writer *w, const struct batch *b)
 {
+	if (!sr_kaudit_daemon_running(w->kaudit))
+		return;
 	for (size_t k = 0; k < b->n; k++) {
 		struct sr_error e = { { 0 } };
 

@@ -342,6 +342,13 @@ int sr_kaudit_session_end(struct sr_kaudit *k, const char *user, long uid, const
 int sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command,
 		      const char *tty, int success, struct sr_error *err);   /* USER_CMD */
 /*
+ * 1 when an audit daemon (auditd) is registered with the kernel, looked up at
+ * most once a second (every 100 ms while none is).  Without one the kernel
+ * only prints records to its own log, rate-limited: sr_kaudit_exec() callers
+ * skip the per-exec records then.  1 too when the kernel cannot be asked.
+ */
+int sr_kaudit_daemon_running(struct sr_kaudit *k);
+/*
  * An exec event of the trail (type "exec"): a USER_CMD record with acct,
  * cmd (argv), saferoom_exe, cwd, project and session; res=failed when it was
  * refused.  (libaudit adds exe=, the program sending the record.)

@@ -10,6 +10,9 @@ require_tool "$SQLITE3"
 : "${ASCIINEMA:=asciinema}"
 require_tool "$ASCIINEMA"
 require_tool script
+# auditd (shared: use_auditd takes turns) runs before the broker, as on a
+# real host, so that its writer sends exec records from the first one.
+use_auditd
 broker_setup
 alice_uid=$(ctl user show alice --json | sed -n 's/.*"uid":\([0-9]*\).*/\1/p')
 [ -n "$alice_uid" ] || bail "no uid for alice"
@@ -39,8 +42,7 @@ script -qec "'$ASCIINEMA' cat '$T/rec.cast' >'$T/replay'" /dev/null \
 grep -q "marker-42" "$T/replay"
 ok $? "asciinema cat replays the session's output"
 
-# The kernel audit log has the login (auditd is shared: use_auditd takes turns).
-use_auditd
+# The kernel audit log has the login.
 sshc alice alice -tt <"$T/in" >/dev/null 2>&1
 i=0
 while ! ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice" && [ $i -lt 50 ]; do

@@ -7,6 +7,8 @@
 # each exec is a USER_CMD record in the kernel audit log too; without an
 # audit trail no sandbox starts.
 . "$SR_SRCDIR/tests/escape/lib-escape.sh"
+# auditd first: exec records go to the kernel log only while a daemon runs.
+use_auditd
 
 mark
 sb alice alpha -- sh -c 'i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i + 1)); done'
@@ -53,7 +55,6 @@ check "the copy never ran: no exec of it succeeded" -- \
 
 # Each exec also reaches the kernel audit log as a USER_CMD record (sent by
 # saferoomctl, its own writer here, or by the audit writer under sandbox-run).
-use_auditd
 m="usercmd-$$"
 sb alice alpha -- /bin/echo "$m" >/dev/null
 i=0
