@@ -183,15 +183,6 @@ sr_audit_unhex(const char *hex, unsigned char out[SR_AUDIT_HASH_LEN])
 	return 0;
 }
 
-int64_t
-sr_audit_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 sr_audit_format_time(int64_t time_ms, char *out, size_t outlen)
 {

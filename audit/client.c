@@ -44,15 +44,6 @@
 /* Longest wait for the writer: connect handshake, a full socket, a durable ack. */
 #define CLIENT_TIMEOUT_MS 30000
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Marks the client dead (the first reason wins) and fails with it. */
 static int __attribute__((format(printf, 3, 4)))
 kill_client(struct sr_audit_client *c, struct sr_error *err, const char *fmt, ...)
@@ -138,7 +129,7 @@ wait_socket(struct sr_audit_client *c, short events, int64_t deadline, const cha
 	    struct sr_error *err)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = events | POLLIN };
-	int64_t left = deadline - monotonic_ms();
+	int64_t left = deadline - sr_audit_monotonic_ms();
 	int rc;
 
 	if (left <= 0)
@@ -157,7 +148,7 @@ wait_socket(struct sr_audit_client *c, short events, int64_t deadline, const cha
 static int
 wait_acked(struct sr_audit_client *c, uint64_t id, struct sr_error *err)
 {
-	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+	int64_t deadline = sr_audit_monotonic_ms() + CLIENT_TIMEOUT_MS;
 
 	while (c->acked_id < id)
 		if (wait_socket(c, 0, deadline, "confirm the event durable", err) < 0)
@@ -187,7 +178,7 @@ send_message(struct sr_audit_client *c, const unsigned char *buf, size_t len,
 					   strerror(saved));
 		}
 		if (deadline == 0)
-			deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+			deadline = sr_audit_monotonic_ms() + CLIENT_TIMEOUT_MS;
 		if (wait_socket(c, POLLOUT, deadline, "take an event", err) < 0)
 			return -1;
 	}
@@ -220,7 +211,7 @@ connect_writer(struct sr_audit_client *c, struct sr_error *err)
 static int
 await_welcome(struct sr_audit_client *c, struct sr_error *err)
 {
-	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+	int64_t deadline = sr_audit_monotonic_ms() + CLIENT_TIMEOUT_MS;
 	int flags = fcntl(c->fd, F_GETFL);
 
 	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0)
@@ -368,7 +359,7 @@ sr_audit_client_flush(struct sr_audit_client *c, struct sr_error *err)
 static int
 wait_prune(struct sr_audit_client *c, uint64_t id, struct sr_error *err)
 {
-	int64_t deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+	int64_t deadline = sr_audit_monotonic_ms() + CLIENT_TIMEOUT_MS;
 	uint64_t seen = c->received;
 
 	while (c->acked_id < id) {
@@ -376,7 +367,7 @@ wait_prune(struct sr_audit_client *c, uint64_t id, struct sr_error *err)
 			return -1;
 		if (c->received != seen) {
 			seen = c->received;
-			deadline = monotonic_ms() + CLIENT_TIMEOUT_MS;
+			deadline = sr_audit_monotonic_ms() + CLIENT_TIMEOUT_MS;
 		}
 	}
 	return 0;

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 #include <libaudit.h>
@@ -223,15 +222,6 @@ sr_kaudit_command(struct sr_kaudit *k, const char *user, const char *command, co
 #define NO_DAEMON_RECHECK_MS 100
 #define STATUS_TIMEOUT_MS 200
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Asks the kernel whether an audit daemon is registered: 1 or 0, or -1 when
  * it could not be told.  On a netlink socket of its own, so that the status
@@ -265,7 +255,7 @@ query_daemon(void)
 int
 sr_kaudit_daemon_running(struct sr_kaudit *k)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = sr_audit_monotonic_ms();
 	int r;
 
 	if (k->fd < 0)

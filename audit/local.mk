@@ -5,6 +5,7 @@ libsraudit_a_SOURCES = \
 	audit/client.c \
 	audit/client.h \
 	audit/client_local.c \
+	audit/clock.c \
 	audit/kernel.c \
 	audit/prune.c \
 	audit/query.c \

@@ -168,15 +168,6 @@ writer_log(const char *func, const char *fmt, ...)
 	fprintf(stderr, "saferoom-audit-writer: %s: %s\n", func, msg);
 }
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- producers ------------------------------------------------------------ */
 
 /* Best effort: a producer whose socket is full learns from the close instead. */
@@ -905,7 +896,7 @@ static size_t
 build_poll_set(struct writer *w)
 {
 	short in = batch_full(w, w->filling) ? 0 : POLLIN;
-	int64_t now = monotonic_ms();
+	int64_t now = sr_audit_monotonic_ms();
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->n_slots; i++) {
@@ -957,7 +948,7 @@ build_poll_set(struct writer *w)
 static void
 rest_producers(struct writer *w, size_t n_pfd)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = sr_audit_monotonic_ms();
 
 	for (size_t k = 0; k < n_pfd; k++) {
 		struct producer *p = &w->prod[w->pfd_slot[k]];
@@ -993,13 +984,13 @@ static int
 commit_due(const struct writer *w)
 {
 	return w->urgent || batch_full(w, w->filling) ||
-	       monotonic_ms() - w->filling_since_ms >= COMMIT_DELAY_MS;
+	       sr_audit_monotonic_ms() - w->filling_since_ms >= COMMIT_DELAY_MS;
 }
 
 static int
 poll_timeout(const struct writer *w)
 {
-	int64_t now = monotonic_ms(), left = w->next_seal_ms - now, rest = first_rest_end(w, now);
+	int64_t now = sr_audit_monotonic_ms(), left = w->next_seal_ms - now, rest = first_rest_end(w, now);
 
 	if (rest - now < left)
 		left = rest - now;
@@ -1035,7 +1026,7 @@ turn(struct writer *w, struct sr_error *err)
 	read_batch(w, n);
 	rest_producers(w, n);
 	if (w->filling->n > 0 && w->filling_since_ms == 0)
-		w->filling_since_ms = monotonic_ms();
+		w->filling_since_ms = sr_audit_monotonic_ms();
 	if (w->committing == NULL && w->filling->n > 0 && commit_due(w))
 		start_commit(w);
 	send_acks(w);
@@ -1143,18 +1134,18 @@ serve(struct writer *w, struct sr_error *err)
 	int64_t interval = (w->cfg->seal_interval_s > 0 ? w->cfg->seal_interval_s :
 			    DEFAULT_SEAL_INTERVAL_S) * (int64_t)1000;
 
-	w->next_seal_ms = monotonic_ms() + interval;
+	w->next_seal_ms = sr_audit_monotonic_ms() + interval;
 	while (!w->stop) {
 		if (turn(w, err) < 0)
 			return -1;
 		if (w->prunes_waiting > 0 && run_prunes(w, err) < 0)
 			return -1;
-		if (monotonic_ms() < w->next_seal_ms)
+		if (sr_audit_monotonic_ms() < w->next_seal_ms)
 			continue;
 		/* The store is the committer's while it commits; seal between commits. */
 		if (wait_commit(w, err) < 0 || seal(w, 0, err) < 0)
 			return -1;
-		w->next_seal_ms = monotonic_ms() + interval;
+		w->next_seal_ms = sr_audit_monotonic_ms() + interval;
 	}
 	if (drain(w, err) < 0 || seal(w, 1, err) < 0)
 		return -1;

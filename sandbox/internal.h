@@ -59,7 +59,7 @@ struct sr_sandbox {
 	struct sr_audit_client *audit;
 	int audit_failed;
 
-	int64_t start_ms;                 /* sr_monotonic_ms() */
+	int64_t start_ms;                 /* sr_audit_monotonic_ms() */
 	int64_t activity_ms;
 	uint64_t pids_events, oom_kills;  /* counters already reported */
 	int tmp_full;                     /* /tmp was full at the last check */
@@ -73,9 +73,6 @@ struct sr_sandbox {
 	int pidns_fd;                     /* the sandbox's pid namespace, to name pids as inside */
 	int listener_done;                /* the listener hung up: no task can exec any more */
 };
-
-/* CLOCK_MONOTONIC in ms, for the limits on elapsed time. */
-int64_t sr_monotonic_ms(void);
 
 /* Reports "sandbox: MSG" to the holding process on fd and _exit()s.  Child only. */
 void sr_child_die(int fd, const char *fmt, ...)

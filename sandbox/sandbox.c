@@ -26,7 +26,6 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -40,16 +39,6 @@
 #define TICK_MS 250
 
 enum { TAG_NOTIFY = 1, TAG_PIDFD, TAG_TIMER };
-
-/* For limits on elapsed time: a clock that setting the date does not move. */
-int64_t
-sr_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- reporting from the child ------------------------------------------ */
 
@@ -587,7 +576,7 @@ sr_sandbox_start(struct sr_sandbox *sb, struct sr_error *err)
 	if (sb->pid < 0)
 		goto out_cgroup;
 	sb->state = SR_SB_RUNNING;
-	sb->start_ms = sb->activity_ms = sr_monotonic_ms();
+	sb->start_ms = sb->activity_ms = sr_audit_monotonic_ms();
 	if (!born_in_cgroup &&
 	    (make_cgroup(sb, err) < 0 || sr_cgroup_attach(sb->cgroup, sb->pid, err) < 0))
 		goto out_kill;
@@ -649,7 +638,7 @@ sr_sandbox_exec_count(const struct sr_sandbox *sb)
 void
 sr_sandbox_touch(struct sr_sandbox *sb)
 {
-	sb->activity_ms = sr_monotonic_ms();
+	sb->activity_ms = sr_audit_monotonic_ms();
 }
 
 int

@@ -294,7 +294,7 @@ int
 sr_supervise_tick(struct sr_sandbox *sb, struct sr_error *err)
 {
 	const struct sr_sandbox_limits *lim = &sb->spec.limits;
-	int64_t now = sr_monotonic_ms();
+	int64_t now = sr_audit_monotonic_ms();
 
 	if (report_limits(sb, err) < 0)
 		return -1;

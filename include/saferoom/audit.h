@@ -78,8 +78,10 @@ int sr_audit_hash(const unsigned char prev[SR_AUDIT_HASH_LEN],
 void sr_audit_hex(const unsigned char hash[SR_AUDIT_HASH_LEN], char *out);
 /* Parses 64 hex digits.  Returns 0 or -1. */
 int sr_audit_unhex(const char *hex, unsigned char out[SR_AUDIT_HASH_LEN]);
-/* Milliseconds since the epoch, UTC. */
+/* Milliseconds since the epoch, UTC.  (clock.c) */
 int64_t sr_audit_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC, for timeouts and elapsed time.  (clock.c) */
+int64_t sr_audit_monotonic_ms(void);
 /* "2026-11-28T13:06:05.123Z"; out must hold 25 bytes. */
 void sr_audit_format_time(int64_t time_ms, char *out, size_t outlen);
 /*
