@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -276,17 +277,19 @@ sr_sandbox_emit(struct sr_sandbox *sb, const char *type, const char *details,
 static size_t
 child_wait_go(int fd, unsigned char *bpf, size_t max)
 {
-	unsigned char msg[1 + SR_SECCOMP_BPF_MAX];
+	char go = 0;
+	struct iovec iov[2] = { { .iov_base = &go, .iov_len = 1 },
+				{ .iov_base = bpf, .iov_len = max } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
 	do
-		n = recv(fd, msg, sizeof(msg), 0);
+		n = recvmsg(fd, &mh, 0);
 	while (n < 0 && errno == EINTR);
 	/* The holding process is gone or garbled: nobody to tell. */
-	if (n < 1 || msg[0] != 'G' || (size_t)(n - 1) > max ||
+	if (n < 1 || go != 'G' || (mh.msg_flags & MSG_TRUNC) ||
 	    (n - 1) % (ssize_t)sizeof(struct sock_filter) != 0)
 		_exit(SR_SANDBOX_EXIT_FAILED);
-	memcpy(bpf, msg + 1, (size_t)(n - 1));
 	return (size_t)(n - 1);
 }
 
@@ -364,9 +367,9 @@ child_send_ready(int fd, int tmp_fd, int notify_fd, int pty_fd)
  * Everything the child does to become the sandbox, in order.  Its
  * namespaces and file system are built while the holding process prepares
  * the rest (the cgroup under v1, the janitor, the seccomp filter); the child
- * waits for the go, which comes once it sits in its
- * cgroup, before anything of the user's can run, so that the limits hold
- * from the first instruction of the command.  Seccomp comes last so that
+ * waits for the go, which comes once it sits in its cgroup, before anything
+ * of the user's can run, so that the limits hold from the first instruction
+ * of the command.  Seccomp comes last so that
  * none of the set-up needs a hole in the filter; the pty is opened after the
  * uid change so that the user owns it; the parent-death signal is set again
  * after the uid change because changing credentials clears it.
@@ -529,13 +532,14 @@ make_cgroup(struct sr_sandbox *sb, struct sr_error *err)
 static int
 send_go(struct sr_sandbox *sb, struct sr_error *err)
 {
-	unsigned char msg[1 + SR_SECCOMP_BPF_MAX];
+	char go = 'G';
+	struct iovec iov[2] = { { .iov_base = &go, .iov_len = 1 },
+				{ .iov_base = sb->bpf, .iov_len = sb->bpf_len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
 	if (sb->bpf_len > SR_SECCOMP_BPF_MAX)
 		return sr_error_set(err, "sandbox: seccomp filter too large");
-	msg[0] = 'G';
-	memcpy(msg + 1, sb->bpf, sb->bpf_len);
-	if (send(sb->sock, msg, 1 + sb->bpf_len, MSG_NOSIGNAL) != (ssize_t)(1 + sb->bpf_len))
+	if (sendmsg(sb->sock, &mh, MSG_NOSIGNAL) != (ssize_t)(1 + sb->bpf_len))
 		return sr_error_errno(err, "sandbox: starting the child");
 	return 0;
 }
