@@ -112,6 +112,19 @@ CONF
 # exits, on fd 9), so that none stops the auditd another is reading; the
 # test that started auditd stops it and puts the kernel's switch back.
 auditd_pid() { auditctl -s | awk '$1 == "pid" { print $2 }'; }
+
+# find_audit_record TYPE PATTERN [-i]: waits up to 10 s (auditd writes
+# asynchronously) for records of TYPE from the last minutes whose text holds
+# the fixed string PATTERN, and leaves them in $T/found.
+find_audit_record() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		ausearch --input-logs -m "$1" -ts recent $3 2>/dev/null | grep -F -- "$2" >"$T/found" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
 use_auditd() {
 	require_tool auditd
 	require_tool auditctl

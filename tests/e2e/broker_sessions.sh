@@ -44,23 +44,14 @@ ok $? "asciinema cat replays the session's output"
 
 # The kernel audit log has the login.
 sshc alice alice -tt <"$T/in" >/dev/null 2>&1
-i=0
-while ! ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice" && [ $i -lt 50 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-ausearch --input-logs -m USER_LOGIN -ts recent -i 2>/dev/null | grep -q "acct=alice"
+find_audit_record USER_LOGIN "acct=alice" -i
 ok $? "ausearch finds alice's USER_LOGIN"
 # ... and every exec in her sandbox, as a USER_CMD record the audit writer
 # sends once the exec event is in the chain.
 m="usercmd-$$"
 printf '/bin/echo %s; exit 0\n' "$m" >"$T/in2"
 sshc alice alice -tt <"$T/in2" >/dev/null 2>&1
-i=0
-while ! ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" |
-	grep -q "$m" && [ $i -lt 50 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" | grep "$m" >"$T/ucmd"
+find_audit_record USER_CMD "$m" -i && grep "acct=alice" "$T/found" >"$T/ucmd"
 ok $? "ausearch finds the exec of alice's command as a USER_CMD"
 grep -Eq 'saferoom_exe="?/bin/echo[" ]' "$T/ucmd" && grep -Eq 'cwd="?/project/home/alice[" ]' "$T/ucmd" &&
 	grep -q "res=success" "$T/ucmd"

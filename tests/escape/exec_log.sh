@@ -57,12 +57,7 @@ check "the copy never ran: no exec of it succeeded" -- \
 # saferoomctl, its own writer here, or by the audit writer under sandbox-run).
 m="usercmd-$$"
 sb alice alpha -- /bin/echo "$m" >/dev/null
-i=0
-while ! ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" |
-	grep -q "$m" && [ $i -lt 50 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-ausearch --input-logs -m USER_CMD -ts recent -i 2>/dev/null | grep "acct=alice" | grep "$m" >"$T/ucmd"
+find_audit_record USER_CMD "$m" -i && grep "acct=alice" "$T/found" >"$T/ucmd"
 ok $? "ausearch finds the exec as a USER_CMD of alice"
 grep -Eq 'saferoom_exe="?/bin/echo[" ]' "$T/ucmd" && grep -Eq 'saferoom_project="?alpha[" ]' "$T/ucmd" &&
 	grep -q "res=success" "$T/ucmd"
