@@ -516,19 +516,14 @@ send_event(struct sr_policy *p, const char *action, const char *project,
 	return rc;
 }
 
-int
-pol_change_commit(struct sr_policy *p, const char *action, const char *project,
-		  struct json_object *details, struct sr_error *err)
+/*
+ * The end of a change: commit once its event is written, or roll back when
+ * it could not be (sent < 0): no change without its record.
+ */
+static int
+finish_change(struct sr_policy *p, int sent, struct sr_error *err)
 {
-	int rc;
-
-	if (details == NULL) {
-		pol_change_abort(p);
-		return sr_error_set(err, "out of memory");
-	}
-	rc = send_event(p, action, project, details, err);
-	json_object_put(details);
-	if (rc < 0) {
+	if (sent < 0) {
 		pol_change_abort(p);
 		return -1;
 	}
@@ -541,27 +536,29 @@ pol_change_commit(struct sr_policy *p, const char *action, const char *project,
 }
 
 int
+pol_change_commit(struct sr_policy *p, const char *action, const char *project,
+		  struct json_object *details, struct sr_error *err)
+{
+	int rc;
+
+	if (details == NULL)
+		return finish_change(p, sr_error_set(err, "out of memory"), err);
+	rc = send_event(p, action, project, details, err);
+	json_object_put(details);
+	return finish_change(p, rc, err);
+}
+
+int
 pol_change_commit_event(struct sr_policy *p, const char *type, const char *project,
 			const char *datasets, struct json_object *details, struct sr_error *err)
 {
 	int rc;
 
-	if (details == NULL) {
-		pol_change_abort(p);
-		return sr_error_set(err, "out of memory");
-	}
+	if (details == NULL)
+		return finish_change(p, sr_error_set(err, "out of memory"), err);
 	rc = pol_audit_send(p, type, project, datasets, details, err);
 	json_object_put(details);
-	if (rc < 0) {
-		pol_change_abort(p);
-		return -1;
-	}
-	if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		pol_sql_error(p, err, "commit (the audit trail records it; it was not made)");
-		pol_change_abort(p);
-		return -1;
-	}
-	return 0;
+	return finish_change(p, rc, err);
 }
 
 int
