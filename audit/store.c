@@ -29,6 +29,7 @@
 
 #include "saferoom/audit.h"
 #include "store.h"
+#include "wire.h"
 
 /* How long a statement waits for a lock held by someone else (a checkpoint, sqlite3(1)). */
 #define BUSY_TIMEOUT_MS 10000
@@ -264,10 +265,9 @@ prepare_writer(struct sr_audit_store *store, struct sr_error *err)
 		"INSERT INTO events (" SR_AUDIT_ROW_COLUMNS ")"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
-	store->tok = json_tokener_new();
+	store->tok = sr_wire_tokener_new();
 	if (store->tok == NULL)
 		return sr_error_set(err, "out of memory");
-	json_tokener_set_flags(store->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	if (prepare(store, "BEGIN IMMEDIATE", &store->begin, err) < 0 ||
 	    prepare(store, "COMMIT", &store->commit, err) < 0 ||
 	    prepare(store, "ROLLBACK", &store->rollback, err) < 0 ||
@@ -381,47 +381,6 @@ sr_audit_store_free(struct sr_audit_store *store)
 	free(store);
 }
 
-/*
- * json-c's strict mode still takes single-quoted keys, NaN and Infinity,
- * which no SIEM would parse.  Outside double-quoted strings, standard JSON
- * has only structure, numbers and true/false/null: refuse any other byte.
- */
-static int
-plain_json_tokens(const char *text)
-{
-	static const char allowed[] = " \t\r\n{}[]:,0123456789+-.eEtruefalsn";
-	int in_string = 0;
-
-	for (const char *p = text; *p != '\0'; p++) {
-		if (in_string && *p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			in_string = !in_string;
-		else if (!in_string && strchr(allowed, *p) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 when text is exactly one JSON object (valid UTF-8, nothing after it). */
-static int
-is_json_object(struct json_tokener *tok, const char *text)
-{
-	size_t len = strlen(text);
-	json_object *obj;
-	int ok;
-
-	if (!plain_json_tokens(text))
-		return 0;
-	json_tokener_reset(tok);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	ok = obj != NULL && json_object_is_type(obj, json_type_object) &&
-	     json_tokener_get_error(tok) == json_tokener_success &&
-	     json_tokener_get_parse_end(tok) == len;
-	json_object_put(obj);
-	return ok;
-}
-
 static size_t
 len0(const char *s)
 {
@@ -441,7 +400,7 @@ check_event(struct sr_audit_store *store, const struct sr_audit_event *ev, size_
 	if (total > SR_AUDIT_EVENT_MAX)
 		return sr_error_set(err, "audit event %zu (%.64s) is %zu bytes, over the %d limit",
 				    i, ev->type, total, SR_AUDIT_EVENT_MAX);
-	if (ev->details != NULL && !is_json_object(store->tok, ev->details))
+	if (ev->details != NULL && !sr_wire_json_object(store->tok, ev->details))
 		return sr_error_set(err, "audit event %zu (%.64s): details are not a JSON object",
 				    i, ev->type);
 	return 0;

@@ -238,9 +238,30 @@ len0(const char *s)
 	return s != NULL ? strlen(s) : 0;
 }
 
-/* 1 when text is exactly one JSON object and nothing after it. */
+/*
+ * json-c's strict mode still takes single-quoted keys, NaN and Infinity,
+ * which no SIEM would parse.  Outside double-quoted strings, standard JSON
+ * has only structure, numbers and true/false/null: refuse any other byte.
+ */
 static int
-is_json_object(struct json_tokener *tok, const char *text)
+plain_json_tokens(const char *text)
+{
+	static const char allowed[] = " \t\r\n{}[]:,0123456789+-.eEtruefalsn";
+	int in_string = 0;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (in_string && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			in_string = !in_string;
+		else if (!in_string && strchr(allowed, *p) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+int
+sr_wire_json_object(struct json_tokener *tok, const char *text)
 {
 	size_t len = strlen(text);
 	json_object *obj;
@@ -249,6 +270,8 @@ is_json_object(struct json_tokener *tok, const char *text)
 	/* The commonest details of all need no parser. */
 	if (strcmp(text, "{}") == 0)
 		return 1;
+	if (!plain_json_tokens(text))
+		return 0;
 	json_tokener_reset(tok);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	ok = obj != NULL && json_object_is_type(obj, json_type_object) &&
@@ -279,7 +302,7 @@ sr_wire_check_event(struct json_tokener *tok, const struct sr_audit_event *ev, c
 		*why = "event larger than SR_AUDIT_EVENT_MAX";
 		return -1;
 	}
-	if (ev->details != NULL && !is_json_object(tok, ev->details)) {
+	if (ev->details != NULL && !sr_wire_json_object(tok, ev->details)) {
 		*why = "details are not one JSON object";
 		return -1;
 	}

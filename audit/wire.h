@@ -118,7 +118,14 @@ struct json_tokener;
  */
 int sr_wire_check_event(struct json_tokener *tok, const struct sr_audit_event *ev,
 			const char **why);
-/* A tokener configured as the store's (strict, UTF-8 checked); NULL on ENOMEM. */
+/* The tokener the store and every check use (strict, UTF-8 checked); NULL on ENOMEM. */
 struct json_tokener *sr_wire_tokener_new(void);
+/*
+ * 1 when text is exactly one JSON object in standard JSON (no NaN, Infinity
+ * or single quotes, which json-c's strict mode lets through) and valid UTF-8,
+ * with nothing after it.  The one test of details, for the store and for
+ * sr_wire_check_event() alike.
+ */
+int sr_wire_json_object(struct json_tokener *tok, const char *text);
 
 #endif /* SAFEROOM_AUDIT_WIRE_H */

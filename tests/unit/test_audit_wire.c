@@ -186,6 +186,14 @@ test_check_event(void)
 	ok(sr_wire_check_event(tok, &ev, &why) < 0, "invalid UTF-8 is refused");
 	ev.details = "";
 	ok(sr_wire_check_event(tok, &ev, &why) < 0, "empty details are refused");
+	/* What the store refuses must be refused here too, or one producer's
+	 * event would fail the writer's whole batch (and stop the writer). */
+	ev.details = "{\"a\":NaN}";
+	ok(sr_wire_check_event(tok, &ev, &why) < 0, "NaN is refused, as the store refuses it");
+	ev.details = "{'a':1}";
+	ok(sr_wire_check_event(tok, &ev, &why) < 0, "single-quoted keys are refused, as by the store");
+	ev.details = "{\"argv\":[\"it's NaN\"]}";
+	is_int(sr_wire_check_event(tok, &ev, &why), 0, "NaN and quotes inside strings pass");
 	ev.details = "{}";
 	ev.type = "";
 	ok(sr_wire_check_event(tok, &ev, &why) < 0, "an empty type is refused");
