@@ -238,7 +238,6 @@ sr_sandbox_new(const struct sr_sandbox_spec *spec, struct sr_error *err)
 		sr_sandbox_free(sb);
 		return NULL;
 	}
-	sb->audit = spec->audit;
 	return sb;
 }
 
@@ -260,7 +259,7 @@ sr_sandbox_emit(struct sr_sandbox *sb, const char *type, const char *details,
 
 	if (sb->audit_failed)
 		return sr_error_set(err, "sandbox: the audit trail failed earlier");
-	if (sr_audit_client_send(sb->audit, &ev, SR_AUDIT_ASYNC, NULL, err) < 0) {
+	if (sr_audit_client_send(sb->spec.audit, &ev, SR_AUDIT_ASYNC, NULL, err) < 0) {
 		sb->audit_failed = 1;
 		return -1;
 	}

@@ -347,9 +347,9 @@ void
 sr_supervise_teardown(struct sr_sandbox *sb)
 {
 	struct sr_error err;
-	int flush = sb->audit != NULL && !sb->audit_failed && sb->state != SR_SB_NEW;
+	int flush = !sb->audit_failed && sb->state != SR_SB_NEW;
 
-	if (flush && sr_audit_client_flush_begin(sb->audit, &err) < 0) {
+	if (flush && sr_audit_client_flush_begin(sb->spec.audit, &err) < 0) {
 		sb->audit_failed = 1;
 		flush = 0;
 	}
@@ -367,7 +367,7 @@ sr_supervise_teardown(struct sr_sandbox *sb)
 	close_fd(&sb->sock);
 	close_fd(&sb->notify_fd);
 	close_fd(&sb->tmp_fd);
-	if (flush && sr_audit_client_flush(sb->audit, &err) < 0)
+	if (flush && sr_audit_client_flush(sb->spec.audit, &err) < 0)
 		sb->audit_failed = 1;
 	sb->state = sb->state == SR_SB_NEW ? SR_SB_NEW : SR_SB_ENDED;
 }
